@@ -1,0 +1,40 @@
+# The optional CUDA module logsketch._cuda.
+#
+# LOGSKETCH_CUDA=AUTO builds it when a CUDA compiler is found, ON requires it,
+# OFF skips it.  The CUDA runtime is linked statically, so importing the module
+# needs only the driver; without one, logsketch reports the GPU path as
+# unavailable instead of failing to import.
+if(LOGSKETCH_CUDA STREQUAL "OFF")
+  message(STATUS "logsketch: CUDA module disabled (LOGSKETCH_CUDA=OFF)")
+  return()
+endif()
+
+include(CheckLanguage)
+check_language(CUDA)
+if(NOT CMAKE_CUDA_COMPILER)
+  if(LOGSKETCH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "logsketch: LOGSKETCH_CUDA=ON but no CUDA compiler was found")
+  endif()
+  message(STATUS "logsketch: no CUDA compiler found; building without logsketch._cuda")
+  return()
+endif()
+
+if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+  # Ampere and Hopper as SASS, plus PTX for anything newer.
+  set(CMAKE_CUDA_ARCHITECTURES 80-real 90-real 90-virtual)
+endif()
+enable_language(CUDA)
+set(CMAKE_CUDA_STANDARD 17)
+set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+find_package(CUDAToolkit REQUIRED)
+
+include(${CMAKE_CURRENT_LIST_DIR}/LogsketchCudaSources.cmake)
+
+add_library(logsketch_cuda_kernels STATIC ${LOGSKETCH_CUDA_SOURCES})
+target_include_directories(logsketch_cuda_kernels PUBLIC cuda)
+target_compile_options(logsketch_cuda_kernels PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-O3 --expt-relaxed-constexpr>)
+target_link_libraries(logsketch_cuda_kernels PUBLIC CUDA::cudart_static)
+
+pybind11_add_module(_cuda MODULE ${LOGSKETCH_CUDA_BINDING_SOURCES})
+target_link_libraries(_cuda PRIVATE logsketch_cuda_kernels)
+install(TARGETS _cuda DESTINATION logsketch)

@@ -1,0 +1,54 @@
+// Configuration shared by every family: SIMD level, threads, build facts.
+#include <pybind11/pybind11.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "../common/cpu_features.hpp"
+#include "../common/threads.hpp"
+#include "register.hpp"
+
+namespace logsketch::bindings {
+
+namespace py = pybind11;
+
+namespace {
+
+std::string compiler() {
+#if defined(__clang__)
+    return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+    return std::string("gcc ") + __VERSION__;
+#else
+    return "unknown";
+#endif
+}
+
+}  // namespace
+
+void register_common(py::module_& m) {
+    m.def("detected_simd_level", [] { return std::string(simd_level_name(detected_simd_level())); },
+          "The best SIMD level this CPU supports: 'scalar', 'avx2' or 'avx512'.");
+    m.def("simd_level", [] { return std::string(simd_level_name(active_simd_level())); },
+          "The SIMD level the kernels run at now.");
+    m.def("set_simd_level", [](const std::string& name) {
+        try {
+            set_simd_level(parse_simd_level(name));
+        } catch (const std::invalid_argument& e) {
+            throw py::value_error(std::string("level: ") + e.what());
+        }
+    }, py::arg("level"));
+    m.def("get_num_threads", &get_num_threads);
+    m.def("set_num_threads", [](int n) {
+        if (n < 1) throw py::value_error("n must be a positive integer; got " + std::to_string(n));
+        set_num_threads(n);
+    }, py::arg("n"));
+    m.attr("compiler") = compiler();
+#ifdef _OPENMP
+    m.attr("openmp") = _OPENMP;
+#else
+    m.attr("openmp") = py::none();
+#endif
+}
+
+}  // namespace logsketch::bindings

@@ -1,0 +1,106 @@
+// N-d driver of Mitchell multiply/divide: simplify the index space, split it
+// across threads, run the 1-D loop of the active SIMD level on each piece.
+#include <algorithm>
+#include <cstdlib>
+#include <array>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "../common/cpu_features.hpp"
+#include "../common/threads.hpp"
+#include "mitchell.hpp"
+#include "mitchell_elementwise_kernels.hpp"
+
+namespace logsketch::mitchell {
+namespace {
+
+// Below this many elements a second thread costs more than it saves.
+constexpr std::int64_t kMinParallel = 1 << 15;
+// Smallest piece of a row one thread takes (fits L2 on any current core).
+constexpr std::int64_t kMinChunk = 1 << 14;
+
+std::int64_t itemsize(Dtype d) { return d == Dtype::float16 ? 2 : d == Dtype::float32 ? 4 : 8; }
+
+BinaryLoop loop_for(Dtype dtype, BinaryOp op) {
+    switch (active_simd_level()) {
+        case SimdLevel::avx512: return avx512::binary_loop(dtype, op);
+        case SimdLevel::avx2: return avx2::binary_loop(dtype, op);
+        default: return scalar::binary_loop(dtype, op);
+    }
+}
+
+// One operand-stride triple per dimension, outermost first.
+struct Dim {
+    std::int64_t size;
+    std::array<std::int64_t, 3> stride;  // out, a, b
+};
+
+// Drop unit dimensions, order by the output's strides (largest outer) and merge
+// dimensions that are contiguous in all three arrays, as numpy's iterator does.
+std::vector<Dim> simplify(const BinaryParams& p) {
+    std::vector<Dim> dims;
+    for (std::int64_t i = 0; i < p.ndim; ++i) {
+        if (p.shape[i] == 1) continue;
+        dims.push_back({p.shape[i], {p.out_strides[i], p.a_strides[i], p.b_strides[i]}});
+    }
+    std::stable_sort(dims.begin(), dims.end(), [](const Dim& x, const Dim& y) {
+        return std::abs(x.stride[0]) > std::abs(y.stride[0]);
+    });
+    std::vector<Dim> merged;
+    for (const Dim& d : dims) {
+        if (!merged.empty()) {
+            Dim& outer = merged.back();
+            bool joinable = true;
+            for (int s = 0; s < 3; ++s) joinable &= outer.stride[s] == d.stride[s] * d.size;
+            if (joinable) {
+                outer.size *= d.size;
+                outer.stride = d.stride;
+                continue;
+            }
+        }
+        merged.push_back(d);
+    }
+    if (merged.empty()) merged.push_back({1, {1, 1, 1}});
+    return merged;
+}
+
+}  // namespace
+
+void binary(const BinaryParams& p) {
+    for (std::int64_t i = 0; i < p.ndim; ++i)
+        if (p.shape[i] == 0) return;
+    const std::vector<Dim> dims = simplify(p);
+    const Dim& inner = dims.back();
+    const std::int64_t rows = std::accumulate(dims.begin(), dims.end() - 1, std::int64_t{1},
+                                              [](std::int64_t acc, const Dim& d) { return acc * d.size; });
+    const std::int64_t total = rows * inner.size;
+    const int threads = total < kMinParallel ? 1 : get_num_threads();
+    std::int64_t chunks = 1;
+    if (rows < 4 * threads) {
+        chunks = std::clamp<std::int64_t>(inner.size / kMinChunk, 1, 4 * threads);
+    }
+    const std::int64_t chunk_len = (inner.size + chunks - 1) / chunks;
+    const BinaryLoop loop = loop_for(p.dtype, p.op);
+    const std::int64_t isz = itemsize(p.dtype);
+    const auto* a0 = static_cast<const char*>(p.a);
+    const auto* b0 = static_cast<const char*>(p.b);
+    auto* o0 = static_cast<char*>(p.out);
+
+    parallel_for(rows * chunks, [&](std::int64_t task) {
+        std::int64_t row = task / chunks;
+        const std::int64_t begin = (task % chunks) * chunk_len;
+        const std::int64_t len = std::min(chunk_len, inner.size - begin);
+        if (len <= 0) return;
+        std::array<std::int64_t, 3> off{begin * inner.stride[0], begin * inner.stride[1], begin * inner.stride[2]};
+        for (std::size_t d = dims.size() - 1; d-- > 0;) {  // unravel row over the outer dims
+            const std::int64_t idx = row % dims[d].size;
+            row /= dims[d].size;
+            for (int s = 0; s < 3; ++s) off[s] += idx * dims[d].stride[s];
+        }
+        loop(len, a0 + off[1] * isz, inner.stride[1], b0 + off[2] * isz, inner.stride[2], o0 + off[0] * isz,
+             inner.stride[0], p.compensated);
+    }, threads);
+}
+
+}  // namespace logsketch::mitchell

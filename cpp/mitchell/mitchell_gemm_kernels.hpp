@@ -1,0 +1,59 @@
+// Register-tiled micro-kernels of the Mitchell GEMM, one set per SIMD level.
+//
+// A micro-panel holds MR rows of A for kc steps ([k][MR], raw IEEE bits of the
+// float32-domain value: float16 inputs are widened exactly while packing, which
+// leaves the Mitchell sum unchanged: see mitchell_gemm.cpp).  A B micro-panel
+// holds NR columns ([k][NR]).  Each kernel adds the products to the MR x NR
+// tile (column-major, tile[j*MR + i]) one k at a time, in increasing k: every
+// output element is a plain sequential sum, whatever the SIMD level, blocking
+// or thread count, which makes the GEMM bit-identical to the reference.
+#pragma once
+
+#include <cstdint>
+
+namespace logsketch::mitchell {
+
+// The constants of one format's clamped sum, in the shifted domain of
+// mitchell_formats.hpp: t = |A| + |B| + addend.
+template <class U>
+struct ClampConsts {
+    U underflow;  // t below this: the product is 0
+    U overflow;   // t at or above this: the product is inf
+    U offset;     // t - offset is the product's magnitude
+    U inf;        // inf's bit pattern in the working (wide) format
+};
+
+// Fast tier: every product in the block is a normal number, so the product's
+// bits are a wrapping add of the raw bits (the sign bits add to their xor):
+// b_biased = bits(b) - bits(1.0) + compensation, tile = sum_k float(a + b_biased).
+template <class U, class Acc>
+using FastKernel = void (*)(std::int64_t kc, const U* a, const U* b_biased, Acc* tile);
+
+// General tier: zeros, subnormals, underflow and overflow, branch-free.  B comes
+// split: b_mag = |B| + addend, b_sign = sign bit, b_nonzero = all ones unless b
+// is zero or subnormal.
+template <class U, class Acc>
+using GeneralKernel = void (*)(std::int64_t kc, const U* a, const U* b_mag, const U* b_sign, const U* b_nonzero,
+                               Acc* tile, const ClampConsts<U>& c);
+
+template <class U, class Acc>
+struct GemmKernels {
+    int mr, nr;
+    FastKernel<U, Acc> fast;
+    GeneralKernel<U, Acc> general;
+};
+
+namespace scalar {
+GemmKernels<std::uint32_t, float> gemm_kernels32();
+GemmKernels<std::uint64_t, double> gemm_kernels64();
+}  // namespace scalar
+namespace avx2 {
+GemmKernels<std::uint32_t, float> gemm_kernels32();
+GemmKernels<std::uint64_t, double> gemm_kernels64();
+}  // namespace avx2
+namespace avx512 {
+GemmKernels<std::uint32_t, float> gemm_kernels32();
+GemmKernels<std::uint64_t, double> gemm_kernels64();
+}  // namespace avx512
+
+}  // namespace logsketch::mitchell

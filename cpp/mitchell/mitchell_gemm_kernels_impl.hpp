@@ -1,0 +1,116 @@
+// The micro-kernels, written once with GCC/Clang vector extensions and
+// compiled per SIMD level (mitchell_gemm_kernels_<isa>.cpp sets LOGSKETCH_ISA,
+// the vector width in bytes LOGSKETCH_VEC_BYTES and the tile shape).  The
+// accumulators are MV x NR vectors kept in registers; unrolled loops let the
+// compiler allocate them and fold the broadcasts of B into the adds.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "mitchell_gemm_kernels.hpp"
+
+namespace logsketch::mitchell::LOGSKETCH_ISA {
+namespace {
+
+template <class U, class Acc>
+struct Vec;
+
+template <>
+struct Vec<std::uint32_t, float> {
+    static constexpr int kBytes = LOGSKETCH_VEC_BYTES < 4 ? 4 : LOGSKETCH_VEC_BYTES;
+    typedef std::uint32_t U __attribute__((vector_size(kBytes)));
+    typedef float F __attribute__((vector_size(kBytes)));
+    static constexpr int kLanes = kBytes / 4;
+};
+
+template <>
+struct Vec<std::uint64_t, double> {
+    static constexpr int kBytes = LOGSKETCH_VEC_BYTES < 8 ? 8 : LOGSKETCH_VEC_BYTES;
+    typedef std::uint64_t U __attribute__((vector_size(kBytes)));
+    typedef double F __attribute__((vector_size(kBytes)));
+    static constexpr int kLanes = kBytes / 8;
+};
+
+template <class V>
+inline V load(const void* p) {
+    V v;
+    std::memcpy(&v, p, sizeof(V));
+    return v;
+}
+
+template <class U, class Acc, int MV, int NR>
+void fast_kernel(std::int64_t kc, const U* a, const U* b, Acc* tile) {
+    using VU = typename Vec<U, Acc>::U;
+    using VF = typename Vec<U, Acc>::F;
+    constexpr int W = Vec<U, Acc>::kLanes, MR = MV * W;
+    VF acc[MV][NR];
+    for (int j = 0; j < NR; ++j)
+        for (int v = 0; v < MV; ++v) acc[v][j] = load<VF>(tile + j * MR + v * W);
+    for (std::int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+        VU av[MV];
+#pragma GCC unroll 8
+        for (int v = 0; v < MV; ++v) av[v] = load<VU>(a + v * W);
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) {
+            const U bj = b[j];
+#pragma GCC unroll 8
+            for (int v = 0; v < MV; ++v) acc[v][j] += (VF)(av[v] + bj);
+        }
+    }
+    for (int j = 0; j < NR; ++j)
+        for (int v = 0; v < MV; ++v) std::memcpy(tile + j * MR + v * W, &acc[v][j], sizeof(VF));
+}
+
+template <class U, class Acc, int MV, int NR>
+void general_kernel(std::int64_t kc, const U* a, const U* b_mag, const U* b_sign, const U* b_nonzero, Acc* tile,
+                    const ClampConsts<U>& c) {
+    using VU = typename Vec<U, Acc>::U;
+    using VF = typename Vec<U, Acc>::F;
+    constexpr int W = Vec<U, Acc>::kLanes, MR = MV * W;
+    constexpr U kSign = U(1) << (sizeof(U) * 8 - 1);
+    VF acc[MV][NR];
+    for (int j = 0; j < NR; ++j)
+        for (int v = 0; v < MV; ++v) acc[v][j] = load<VF>(tile + j * MR + v * W);
+    for (std::int64_t k = 0; k < kc; ++k, a += MR, b_mag += NR, b_sign += NR, b_nonzero += NR) {
+        VU amag[MV], asign[MV], anz[MV];
+#pragma GCC unroll 8
+        for (int v = 0; v < MV; ++v) {
+            const VU raw = load<VU>(a + v * W);
+            amag[v] = raw & (kSign - 1);
+            asign[v] = raw & kSign;
+            // Packing flushed subnormals to zero, so "nonzero" is a test against 0.
+            anz[v] = (VU)(amag[v] != 0);
+        }
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) {
+            const U bm = b_mag[j], bs = b_sign[j], bnz = b_nonzero[j];
+#pragma GCC unroll 8
+            for (int v = 0; v < MV; ++v) {
+                const VU t = amag[v] + bm;
+                VU mag = t >= c.overflow ? VU{} + c.inf : t - c.offset;
+                mag = t >= c.underflow ? mag : VU{};
+                const VU bits = (mag & anz[v] & bnz) | (asign[v] ^ bs);
+                acc[v][j] += (VF)bits;
+            }
+        }
+    }
+    for (int j = 0; j < NR; ++j)
+        for (int v = 0; v < MV; ++v) std::memcpy(tile + j * MR + v * W, &acc[v][j], sizeof(VF));
+}
+
+}  // namespace
+
+GemmKernels<std::uint32_t, float> gemm_kernels32() {
+    constexpr int W = Vec<std::uint32_t, float>::kLanes;
+    return {LOGSKETCH_MV32 * W, LOGSKETCH_NR32, &fast_kernel<std::uint32_t, float, LOGSKETCH_MV32, LOGSKETCH_NR32>,
+            &general_kernel<std::uint32_t, float, LOGSKETCH_MV32, LOGSKETCH_NR32>};
+}
+
+GemmKernels<std::uint64_t, double> gemm_kernels64() {
+    constexpr int W = Vec<std::uint64_t, double>::kLanes;
+    return {LOGSKETCH_MV64 * W, LOGSKETCH_NR64, &fast_kernel<std::uint64_t, double, LOGSKETCH_MV64, LOGSKETCH_NR64>,
+            &general_kernel<std::uint64_t, double, LOGSKETCH_MV64, LOGSKETCH_NR64>};
+}
+
+}  // namespace logsketch::mitchell::LOGSKETCH_ISA

@@ -1,0 +1,34 @@
+"""logsketch: fast approximate and randomized kernels for ML and data pipelines.
+
+Mitchell log-multiplication (elementwise and matmul), with CPU kernels chosen at
+run time by SIMD level and an optional CUDA module.  numpy inputs run on the
+CPU; CUDA arrays (torch, CuPy) run on the GPU and come back as the same
+framework's arrays.
+"""
+
+from . import reference
+from ._config import (
+    get_num_threads,
+    get_simd_level,
+    set_num_threads,
+    set_simd_level,
+    show_config,
+    config,
+)
+from .mitchell import mitchell_divide, mitchell_matmul, mitchell_multiply
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "config",
+    "get_num_threads",
+    "get_simd_level",
+    "mitchell_divide",
+    "mitchell_matmul",
+    "mitchell_multiply",
+    "reference",
+    "set_num_threads",
+    "set_simd_level",
+    "show_config",
+]

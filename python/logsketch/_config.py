@@ -1,0 +1,106 @@
+"""Run-time configuration: SIMD level, threads, and what was built and found."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from . import _core
+
+__all__ = ["config", "get_num_threads", "get_simd_level", "set_num_threads", "set_simd_level", "show_config"]
+
+SIMD_LEVELS = ("scalar", "avx2", "avx512")
+
+
+def _apply_env_simd():
+    requested = os.environ.get("LOGSKETCH_SIMD")
+    if requested:
+        try:
+            _core.set_simd_level(requested.strip().lower())
+        except ValueError as exc:
+            raise ImportError(f"LOGSKETCH_SIMD={requested!r} refused: {exc}") from None
+
+
+_apply_env_simd()
+
+
+def get_simd_level() -> str:
+    """The SIMD level the CPU kernels run at: 'scalar', 'avx2' or 'avx512'."""
+    return _core.simd_level()
+
+
+def set_simd_level(level: str) -> None:
+    """Run the CPU kernels at ``level`` ('scalar', 'avx2' or 'avx512').
+
+    The default is the best level the CPU supports, or ``LOGSKETCH_SIMD`` when
+    set at import.  Every level gives bit-identical results.
+
+    Raises
+    ------
+    TypeError
+        ``level`` is not a string.
+    ValueError
+        An unknown level, or one this CPU lacks.
+    """
+    if not isinstance(level, str):
+        raise TypeError(f"level must be a str; got {type(level).__name__}")
+    _core.set_simd_level(level)
+
+
+def get_num_threads() -> int:
+    """The number of threads the CPU kernels use."""
+    return _core.get_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads in the CPU kernels (default: ``OMP_NUM_THREADS`` if set,
+    else the number of hardware threads).  Results do not depend on it.
+
+    Raises
+    ------
+    TypeError
+        ``n`` is not an integer.
+    ValueError
+        ``n`` < 1.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) and not hasattr(n, "__index__"):
+        raise TypeError(f"n must be an int; got {type(n).__name__}")
+    n = int(n.__index__())
+    if n < 1:
+        raise ValueError(f"n must be a positive integer; got {n}")
+    _core.set_num_threads(n)
+
+
+def _cuda_info() -> dict:
+    from . import _gpu
+
+    return _gpu.cuda_status()
+
+
+def config() -> dict:
+    """What this build of logsketch is and what it found on this machine."""
+    from . import __version__
+
+    return {
+        "version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "compiler": _core.compiler,
+        "openmp": _core.openmp,
+        "simd_detected": _core.detected_simd_level(),
+        "simd_in_use": _core.simd_level(),
+        "threads": _core.get_num_threads(),
+        "blas": None,
+        "cuda": _cuda_info(),
+    }
+
+
+def show_config() -> None:
+    """Print :func:`config` as ``key: value`` lines."""
+    for key, value in config().items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for k, v in value.items():
+                print(f"  {k}: {v}")
+        else:
+            print(f"{key}: {value}")

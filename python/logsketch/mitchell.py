@@ -1,0 +1,245 @@
+"""Mitchell log-multiplication: approximate a*b and a/b by adding IEEE bit patterns.
+
+J. N. Mitchell (1962) read a float's bit pattern as a piecewise-linear log2 of
+its value: adding two patterns (and subtracting the pattern of 1.0) multiplies
+the values with a relative error in [-1/9, 0]; subtracting divides with an
+error in [0, 1/8].  This module gives the elementwise operations and an
+approximate matmul built on them, exactly as defined bit by bit below, on the
+CPU (numpy input) or the GPU (CUDA arrays).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from ._arrays import as_float_array, is_cuda_array, result_float_dtype
+
+__all__ = ["mitchell_multiply", "mitchell_divide", "mitchell_matmul"]
+
+_CPU_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+_DEFINITION = """
+    Definition (float32 shown; float64, float16 and bfloat16 alike with their
+    widths and bits(1.0) = 0x3FF0000000000000 / 0x3C00 / 0x3F80).  With
+    A = bits(|a|), B = bits(|b|) and s = sign(a) xor sign(b):
+
+    - normal x normal: M = A + B - 0x3F800000 (divide: A - B + 0x3F800000) in
+      a wide integer; M below the smallest normal gives +-0, M at or above
+      0x7F800000 gives +-inf, otherwise the result is s | M.
+    - subnormal inputs count as zero; zero x finite = +-0; inf x nonzero = +-inf;
+      inf x 0 = NaN; divide: x/0 = +-inf for nonzero x (inf/0 too), 0/0 and
+      inf/inf = NaN, finite/inf = +-0.  Zeros and infinities carry the sign s.
+    - NaN anywhere gives NaN; every NaN result is the positive quiet NaN
+      (0x7FC00000, 0x7FF8000000000000, 0x7E00, 0x7FC0).
+    - compensated=True adds a constant to M (subtracts it for divide, whose
+      plain error is an overestimate) that makes the mean relative error zero
+      over uniformly distributed mantissas: 0.0566233 (multiply) and 0.0579951
+      (divide) of one unit of the exponent field, i.e. 474990 and 486498 for
+      float32, 58 and 59 for float16, 7 and 7 for bfloat16 (derived in
+      bench/derive_compensation.py).  Errors then lie in [-0.0766, +0.0566]
+      (multiply) and [-0.0548, +0.0819] (divide), inside Mitchell's bounds.
+"""
+
+
+def _binary(a, b, op, compensated, out):
+    if is_cuda_array(a) or is_cuda_array(b) or is_cuda_array(out):
+        from . import _mitchell_gpu
+
+        return _mitchell_gpu.binary(a, b, op, bool(compensated), out)
+    a_arr = as_float_array(a, "a", _CPU_DTYPES)
+    b_arr = as_float_array(b, "b", _CPU_DTYPES)
+    dtype = result_float_dtype(a, b)  # from the raw inputs: Python floats stay weak
+    a, b = a_arr, b_arr
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"a and b cannot be broadcast together: shapes {a.shape} and {b.shape}") from None
+    if out is None:
+        result = np.empty(shape, dtype=dtype)
+    else:
+        result = _check_out(out, shape, dtype)
+        # Partial overlap would let the kernel read what it has already written.
+        a = _detach(a, result)
+        b = _detach(b, result)
+    a = np.broadcast_to(a.astype(dtype, copy=False), shape)
+    b = np.broadcast_to(b.astype(dtype, copy=False), shape)
+    _core.mitchell_binary(a, b, result, op, bool(compensated))
+    if out is None and result.ndim == 0:
+        return result[()]
+    return result
+
+
+def mitchell_multiply(a, b, *, compensated=False, out=None):
+    """Approximate ``a * b`` elementwise by Mitchell's logarithmic multiplication.
+
+    Parameters
+    ----------
+    a, b : array_like or CUDA array
+        float16, float32 or float64 on the CPU (numpy and anything
+        ``np.asarray`` accepts, Python floats included); float16, bfloat16 or
+        float32 CUDA arrays (torch, CuPy) on the GPU.  Broadcast like a numpy
+        ufunc; any strides.  Mixed float dtypes promote as numpy does.
+    compensated : bool
+        Shift the result so the mean relative error is zero (see below).
+    out : ndarray, optional
+        Where to write the result: the broadcast shape and the result dtype,
+        writeable, any strides (it may be ``a`` or ``b`` itself).
+
+    Returns
+    -------
+    ndarray (or CUDA array of the inputs' framework)
+        The broadcast shape, the inputs' float dtype; a numpy scalar when both
+        inputs are scalars and ``out`` is not given.
+    {definition}
+    The result is bit-exact: identical at every SIMD level, thread count and
+    device, and equal to :func:`logsketch.reference.mitchell_multiply`.
+
+    Raises
+    ------
+    TypeError
+        An input (named) of integer, bool, complex or object dtype, or ``out``
+        of the wrong dtype or not an array.
+    ValueError
+        Shapes that do not broadcast, or ``out`` of the wrong shape or read-only.
+
+    Examples
+    --------
+    >>> import numpy as np, logsketch
+    >>> logsketch.mitchell_multiply(np.float32(3), np.float32(3))  # exact: 9
+    np.float32(8.0)
+    """
+    return _binary(a, b, "multiply", compensated, out)
+
+
+def mitchell_divide(a, b, *, compensated=False, out=None):
+    """Approximate ``a / b`` elementwise by Mitchell's logarithmic division.
+
+    Parameters, returns and errors as :func:`mitchell_multiply`.  The plain
+    quotient's relative error lies in [0, 1/8] (an overestimate).
+    {definition}
+    Examples
+    --------
+    >>> import numpy as np, logsketch
+    >>> logsketch.mitchell_divide(np.float32(2), np.float32(3))  # exact: 0.667
+    np.float32(0.75)
+    """
+    return _binary(a, b, "divide", compensated, out)
+
+
+def mitchell_matmul(a, b, *, compensated=False, out=None):
+    """Approximate matrix product whose every multiply is Mitchell's.
+
+    ``C[..., i, j] = sum_k mitchell_multiply(A[..., i, k], B[..., k, j])``,
+    summed in increasing k from +0 in float32 (float16, bfloat16 and float32
+    inputs) or float64 (float64 inputs), then cast to the input dtype.
+
+    Parameters
+    ----------
+    a : array_like, shape (..., m, k) or (k,)
+    b : array_like, shape (..., k, n) or (k,)
+        Shape rules of ``np.matmul``: a 1-D operand is promoted to a matrix and
+        the added dimension removed from the result; batch dimensions
+        broadcast.  dtypes as :func:`mitchell_multiply`; any strides.
+    compensated : bool
+        Use the compensated product (mean relative error zero).
+    out : ndarray, optional
+        The result's shape and dtype, writeable, not overlapping ``a`` or ``b``.
+
+    Returns
+    -------
+    ndarray (or CUDA array), shape (..., m, n) with 1-D dimensions removed.
+
+    Every output element is a plain sequential sum over k, so on the CPU the
+    result is bit-identical to :func:`logsketch.reference.mitchell_matmul`,
+    whatever the SIMD level or thread count.  Inf and NaN products propagate
+    as in any float sum (inf - inf = NaN).
+
+    Raises
+    ------
+    TypeError
+        Non-float input (named), or ``out`` of the wrong dtype.
+    ValueError
+        0-d operands, inner dimensions that differ, batch dimensions that do
+        not broadcast, ``out`` of the wrong shape, read-only or overlapping.
+
+    Examples
+    --------
+    >>> import numpy as np, logsketch
+    >>> a = np.array([[1.5, 2.0]], dtype=np.float32)
+    >>> logsketch.mitchell_matmul(a, np.array([1.5, 3.0], dtype=np.float32))
+    array([8.], dtype=float32)
+    """
+    if is_cuda_array(a) or is_cuda_array(b) or is_cuda_array(out):
+        from . import _mitchell_gpu
+
+        return _mitchell_gpu.matmul(a, b, bool(compensated), out)
+    a_arr = as_float_array(a, "a", _CPU_DTYPES)
+    b_arr = as_float_array(b, "b", _CPU_DTYPES)
+    dtype = result_float_dtype(a, b)  # from the raw inputs: Python floats stay weak
+    a, b = a_arr, b_arr
+    if a.ndim == 0:
+        raise ValueError("a must be at least 1-D (matmul of a scalar); got a 0-d array")
+    if b.ndim == 0:
+        raise ValueError("b must be at least 1-D (matmul of a scalar); got a 0-d array")
+    a2 = a[np.newaxis, :] if a.ndim == 1 else a
+    b2 = b[:, np.newaxis] if b.ndim == 1 else b
+    if a2.shape[-1] != b2.shape[-2]:
+        raise ValueError(
+            f"a and b have mismatched inner dimensions: a has shape {a.shape} (k={a2.shape[-1]}), "
+            f"b has shape {b.shape} (k={b2.shape[-2]})"
+        )
+    try:
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"batch dimensions of a {a.shape} and b {b.shape} cannot be broadcast together"
+        ) from None
+    m, k, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    full_shape = batch + (m, n)
+    shape = full_shape
+    if a.ndim == 1:
+        shape = shape[:-2] + shape[-1:]
+    if b.ndim == 1:
+        shape = shape[:-1]
+    if out is None:
+        result = np.empty(shape, dtype=dtype)
+    else:
+        result = _check_out(out, shape, dtype)
+        if np.may_share_memory(result, a) or np.may_share_memory(result, b):
+            raise ValueError("out must not overlap a or b")
+    a3 = np.broadcast_to(a2.astype(dtype, copy=False), batch + (m, k))
+    b3 = np.broadcast_to(b2.astype(dtype, copy=False), batch + (k, n))
+    c3 = result[..., np.newaxis, :] if a.ndim == 1 else result  # views: the kernel writes into result
+    c3 = c3[..., np.newaxis] if b.ndim == 1 else c3
+    _core.mitchell_matmul(a3, b3, c3, bool(compensated))
+    return result
+
+
+def _check_out(out, shape, dtype):
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray for CPU inputs; got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"out must have dtype {dtype} (the result dtype); got {out.dtype}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out must have shape {tuple(shape)}; got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable")
+    return out
+
+
+def _detach(x, out):
+    """Copy x if it overlaps out in any way other than being the same view."""
+    if not np.may_share_memory(x, out):
+        return x
+    same_view = (
+        x.shape == out.shape
+        and x.strides == out.strides
+        and x.dtype == out.dtype
+        and x.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+    )
+    return x if same_view else x.copy()
+
+
+mitchell_multiply.__doc__ = mitchell_multiply.__doc__.replace("{definition}", _DEFINITION)
+mitchell_divide.__doc__ = mitchell_divide.__doc__.replace("{definition}", _DEFINITION)
