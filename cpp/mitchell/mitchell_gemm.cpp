@@ -250,8 +250,9 @@ class Gemm {
                 const std::int64_t rows = std::min<std::int64_t>(mr_, mc - ip * mr_);
                 Acc* c0 = c + (ic + ip * mr_) * c_rs + (jc + jp * nr_) * c_cs;
                 // Continue each element's sequential sum from the previous k slice.
-                for (std::int64_t j = 0; j < nr_; ++j)
-                    for (std::int64_t i = 0; i < mr_; ++i)
+                // Rows outer, columns inner: C is row-major in the common case.
+                for (std::int64_t i = 0; i < mr_; ++i)
+                    for (std::int64_t j = 0; j < nr_; ++j)
                         tile[j * mr_ + i] = (pc == 0 || i >= rows || j >= cols) ? Acc(0) : c0[i * c_rs + j * c_cs];
                 const U* ap = a_pack.data() + ip * mr_ * kc;
                 const PanelInfo<U>& ai = a_info[ip];
@@ -264,8 +265,8 @@ class Gemm {
                     kern_.general(kc, ap, b_mag_.data() + b_at, b_sign_.data() + b_at, b_nonzero_.data() + b_at,
                                   tile.data(), w_.clamp);
                 }
-                for (std::int64_t j = 0; j < cols; ++j)
-                    for (std::int64_t i = 0; i < rows; ++i) c0[i * c_rs + j * c_cs] = tile[j * mr_ + i];
+                for (std::int64_t i = 0; i < rows; ++i)
+                    for (std::int64_t j = 0; j < cols; ++j) c0[i * c_rs + j * c_cs] = tile[j * mr_ + i];
             }
         }
     }

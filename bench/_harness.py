@@ -1,0 +1,142 @@
+"""Shared benchmark helpers: timing, the machine's description, the table, JSON."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import socket
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+import logsketch
+
+# Set on the shared machines: they slow OpenBLAS, so BLAS benchmarks run with both unset.
+BLAS_SLOWING_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+BLAS_ENV = BLAS_SLOWING_ENV + ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def _per_call(fn, args, loops):
+    start = time.perf_counter()
+    for _ in range(loops):
+        fn(*args)
+    return (time.perf_counter() - start) / loops
+
+
+def median_time(fn, *args, repeat=7, warmup=1, min_time=0.05):
+    """Median seconds per call of ``fn(*args)`` over ``repeat`` samples.
+
+    A sample calls ``fn`` enough times in a row to last at least ``min_time``
+    seconds, so calls too fast for the timer are still measured well;
+    ``min_time=0`` makes every sample a single call (for slow functions).
+    """
+    for _ in range(warmup):
+        fn(*args)
+    loops = 1
+    while (t := _per_call(fn, args, loops)) * loops < min_time:
+        loops = max(2 * loops, math.ceil(1.2 * min_time / max(t, 1e-9)))
+    samples = [t] + [_per_call(fn, args, loops) for _ in range(repeat - 1)]
+    return statistics.median(samples)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_slug() -> str:
+    """A short file-name-safe name for the CPU, e.g. 'amd-epyc'."""
+    return re.sub(r"[^a-z0-9]+", "-", cpu_model().lower()).strip("-")[:40] or "cpu"
+
+
+def _numpy_blas():
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except (TypeError, KeyError):  # numpy < 1.26 has no mode="dicts"
+        return None
+    return {k: blas.get(k) for k in ("name", "version", "openblas configuration")}
+
+
+def machine_info() -> dict:
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "hostname": socket.gethostname(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "logsketch": logsketch.config(),
+        "numpy": np.__version__,
+        "numpy_blas": _numpy_blas(),
+        "blas_env": {name: os.environ.get(name) for name in BLAS_ENV},
+    }
+
+
+def print_machine(info: dict) -> None:
+    cfg = info["logsketch"]
+    blas = info["numpy_blas"] or {}
+    cuda = cfg["cuda"]
+    print(f"date      {info['date']}  host {info['hostname']}")
+    print(f"cpu       {info['cpu']}, {info['cores']} cores")
+    print(
+        f"logsketch {cfg['version']} ({cfg['compiler']}), SIMD {cfg['simd_in_use']} "
+        f"(detected {cfg['simd_detected']}), {cfg['threads']} threads, "
+        f"GPU {cuda['device_name'] if cuda['device_found'] else 'none'}"
+    )
+    print(f"numpy     {info['numpy']}, BLAS {blas.get('name')} {blas.get('version')}")
+    print("BLAS env  " + ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in info["blas_env"].items()))
+    slowing = [k for k in BLAS_SLOWING_ENV if info["blas_env"][k] is not None]
+    if slowing:
+        print(f"WARNING   {', '.join(slowing)} set: BLAS peers run slow; rerun with `env -u {' -u '.join(slowing)}`")
+
+
+def _seconds(t: float) -> str:
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
+        if t >= scale:
+            return f"{t / scale:.3g} {unit}"
+    return f"{t * 1e9:.3g} ns"
+
+
+def format_table(rows: list[dict]) -> str:
+    """Rows as a text table; ratio = peer time / logsketch time (> 1: logsketch faster)."""
+    header = ("kernel", "size", "dtype", "peer", "logsketch", "peer time", "ratio", "throughput", "target", "")
+    lines = [
+        (
+            r["kernel"],
+            r["size"],
+            r["dtype"],
+            r["peer"],
+            _seconds(r["time_s"]),
+            _seconds(r["peer_time_s"]),
+            f"{r['ratio']:.3g}",
+            f"{r['throughput']:.3g} {r['unit']}",
+            f">= {r['target']:g}" if r["target"] is not None else "-",
+            {True: "pass", False: "MISS", None: ""}[r["passed"]],
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(line[i])) for line in [header] + lines) for i in range(len(header))]
+    right = {4, 5, 6, 7}  # numbers
+
+    def fmt(line):
+        cells = (str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(line, widths)))
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(line) for line in lines])
+
+
+def write_json(path, payload) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path

@@ -1,0 +1,195 @@
+"""Mitchell kernels side by side with numpy, the plain-numpy reference and torch.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_mitchell.py \
+        [--size default|small] [--out PATH] [--plot PATH]
+
+Every ratio is peer time / logsketch time measured in this run (> 1: logsketch
+faster), from medians of several repetitions.  Targets are checked at the
+default sizes only; --size small runs in seconds (for CI) and shows them
+unenforced.  Misses are printed; the exit code is 0 either way.
+Writes bench/results/<date>-<cpu>.json (and a PNG of the ratios beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import logsketch as ls
+from _harness import cpu_slug, format_table, machine_info, median_time, print_machine, write_json
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+SIZES = {  # elementwise length, float32 matmul sizes, other matmul size, reference matmul size
+    "default": dict(elements=1 << 24, matmul=(1024, 2048), other=1024, reference=256),
+    "small": dict(elements=1 << 16, matmul=(128,), other=128, reference=64),
+}
+REPEAT = {"default": 7, "small": 3}
+MIN_TIME = {"default": 0.2, "small": 0.01}
+
+
+@dataclass
+class Case:
+    kernel: str
+    size: str
+    dtype: str
+    peer: str
+    run: Callable[[], object]
+    run_peer: Callable[[], object]
+    work: float  # bytes moved or flops done by one call
+    unit: str  # "GB/s" or "GFLOP/s"
+    target: float | None = None
+    slow_peer: bool = False  # timed twice, one call each
+
+
+def elementwise_cases(n, rng):
+    x, y = rng.standard_normal((2, n), dtype=np.float32)
+    out_ls, out_np = np.empty_like(x), np.empty_like(x)
+    size, nbytes = f"2^{n.bit_length() - 1}", 3 * 4 * n
+    yield Case("multiply", size, "float32", "np.multiply",
+               partial(ls.mitchell_multiply, x, y), partial(np.multiply, x, y), nbytes, "GB/s", 1.5)
+    yield Case("multiply", size, "float32", "reference",
+               partial(ls.mitchell_multiply, x, y), partial(ls.reference.mitchell_multiply, x, y),
+               nbytes, "GB/s", 20, slow_peer=True)
+    yield Case("divide", size, "float32", "np.divide",
+               partial(ls.mitchell_divide, x, y), partial(np.divide, x, y), nbytes, "GB/s")
+    yield Case("multiply out=", size, "float32", "np.multiply out=",
+               partial(ls.mitchell_multiply, x, y, out=out_ls), partial(np.multiply, x, y, out=out_np), nbytes, "GB/s")
+
+
+def matmul_cases(sizes, rng):
+    for m in sizes["matmul"]:
+        a, b = rng.standard_normal((2, m, m), dtype=np.float32)
+        yield Case("matmul", f"{m}^3", "float32", "np.matmul",
+                   partial(ls.mitchell_matmul, a, b), partial(np.matmul, a, b), 2 * m**3, "GFLOP/s", 0.4)
+        if torch is not None:
+            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            yield Case("matmul", f"{m}^3", "float32", "torch.matmul",
+                       partial(ls.mitchell_matmul, a, b), partial(torch.matmul, ta, tb), 2 * m**3, "GFLOP/s")
+    m = sizes["other"]
+    # Half the products have a zero factor: the kernel's general (special-value) tier.
+    a = np.maximum(rng.standard_normal((m, m), dtype=np.float32), 0)
+    b = rng.standard_normal((m, m), dtype=np.float32)
+    yield Case("matmul ReLU A", f"{m}^3", "float32", "np.matmul",
+               partial(ls.mitchell_matmul, a, b), partial(np.matmul, a, b), 2 * m**3, "GFLOP/s")
+    for dtype in (np.float16, np.float64):
+        a, b = rng.standard_normal((2, m, m)).astype(dtype)
+        yield Case("matmul", f"{m}^3", np.dtype(dtype).name, "np.matmul",
+                   partial(ls.mitchell_matmul, a, b), partial(np.matmul, a, b), 2 * m**3, "GFLOP/s",
+                   slow_peer=dtype == np.float16)  # numpy has no float16 GEMM: seconds per call
+    r = sizes["reference"]
+    a, b = rng.standard_normal((2, r, r), dtype=np.float32)
+    yield Case("matmul", f"{r}^3", "float32", "reference",
+               partial(ls.mitchell_matmul, a, b), partial(ls.reference.mitchell_matmul, a, b),
+               2 * r**3, "GFLOP/s", 1000, slow_peer=True)
+
+
+def measure(case, size):
+    repeat, min_time = REPEAT[size], MIN_TIME[size]
+    enforced = case.target is not None and size == "default"
+    t = median_time(case.run, repeat=repeat, min_time=min_time)
+    if case.slow_peer:
+        t_peer = median_time(case.run_peer, repeat=2, warmup=0, min_time=0)
+    else:
+        t_peer = median_time(case.run_peer, repeat=repeat, min_time=min_time)
+    ratio = t_peer / t
+    return {
+        "kernel": case.kernel,
+        "size": case.size,
+        "dtype": case.dtype,
+        "peer": case.peer,
+        "time_s": t,
+        "peer_time_s": t_peer,
+        "ratio": ratio,
+        "throughput": case.work / t / 1e9,
+        "peer_throughput": case.work / t_peer / 1e9,
+        "unit": case.unit,
+        "target": case.target,
+        "passed": bool(ratio >= case.target) if enforced else None,
+    }
+
+
+def plot(rows, info, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['kernel']} {r['size']} {r['dtype']} vs {r['peer']}" for r in rows]
+    colors = [{True: "tab:green", False: "tab:red", None: "tab:gray"}[r["passed"]] for r in rows]
+    y = np.arange(len(rows))[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(rows) + 1.6))
+    ax.barh(y, [r["ratio"] for r in rows], color=colors)
+    targets = [(yi, r["target"]) for yi, r in zip(y, rows) if r["target"] is not None]
+    ax.scatter([t for _, t in targets], [yi for yi, _ in targets], marker="|", s=300, color="black", label="target")
+    ax.axvline(1, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel("peer time / logsketch time  (> 1: logsketch faster)")
+    cfg = info["logsketch"]
+    ax.set_title(f"logsketch Mitchell kernels: {info['cpu']}, {cfg['simd_in_use']}, {cfg['threads']} threads",
+                 fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="default")
+    parser.add_argument("--out", type=Path, help="JSON path (default bench/results/<date>-<cpu>.json)")
+    parser.add_argument("--plot", type=Path, help="PNG path (default: the JSON path with .png)")
+    args = parser.parse_args()
+
+    info = machine_info()
+    print_machine(info)
+    notes = []
+    if torch is None:
+        notes.append("torch not installed: torch.matmul rows skipped")
+    if args.size == "small":
+        notes.append("--size small: targets shown, not enforced")
+
+    rng = np.random.default_rng(0)
+    sizes = SIZES[args.size]
+    rows = []
+    # Cases are built one at a time, so only one case's arrays are alive at once.
+    for case in itertools.chain(elementwise_cases(sizes["elements"], rng), matmul_cases(sizes, rng)):
+        rows.append(measure(case, args.size))
+        print(f"  measured {case.kernel} {case.size} {case.dtype} vs {case.peer}", flush=True)
+
+    print()
+    print(format_table(rows))
+    for note in notes:
+        print(f"note: {note}")
+    misses = [r for r in rows if r["passed"] is False]
+    for r in misses:
+        print(f"MISSED TARGET: {r['kernel']} {r['size']} {r['dtype']} vs {r['peer']}: "
+              f"ratio {r['ratio']:.3g} < {r['target']:g}")
+    if args.size == "default" and not misses:
+        print("all targets met")
+
+    suffix = "" if args.size == "default" else f"-{args.size}"
+    out = args.out or Path(__file__).parent / "results" / f"{datetime.date.today()}-{cpu_slug()}{suffix}.json"
+    write_json(out, {"benchmark": "mitchell", "size": args.size, "machine": info, "notes": notes, "rows": rows})
+    print(f"wrote {out}")
+    png = args.plot or out.with_suffix(".png")
+    try:
+        plot(rows, info, png)
+        print(f"wrote {png}")
+    except ImportError:
+        print("note: matplotlib not installed: no plot")
+
+
+if __name__ == "__main__":
+    main()
