@@ -9,7 +9,7 @@
 // packing records each micro-panel's magnitude range and whether it holds zeros
 // or specials, and each (A panel, B panel) pair then runs
 //   - the fast tier (one integer add + one float add per product) when every
-//     product is provably a normal number,
+//     product is provably a normal number, or zero because a is (one more and),
 //   - the general tier (branch-free clamping) when zeros or under/overflow are
 //     possible but no inf/NaN is present,
 //   - an exact scalar loop when a panel holds inf or NaN.
@@ -259,8 +259,9 @@ class Gemm {
                 const PanelInfo<U>& bi = b_info_[jp];
                 if (ai.has_special || bi.has_special) {
                     special(kc, ap, b_biased_.data() + b_at, tile.data());
-                } else if (fast_ok(ai, bi)) {
-                    kern_.fast(kc, ap, b_biased_.data() + b_at, tile.data());
+                } else if (!bi.has_zero && in_range(ai, bi)) {
+                    const auto kernel = ai.has_zero ? kern_.fast_masked : kern_.fast;
+                    kernel(kc, ap, b_biased_.data() + b_at, tile.data());
                 } else {
                     kern_.general(kc, ap, b_mag_.data() + b_at, b_sign_.data() + b_at, b_nonzero_.data() + b_at,
                                   tile.data(), w_.clamp);
@@ -271,10 +272,10 @@ class Gemm {
         }
     }
 
-    // True when every product of the two panels is a normal number: no zeros,
-    // no specials, and the extreme magnitudes neither underflow nor overflow.
-    bool fast_ok(const PanelInfo<U>& ai, const PanelInfo<U>& bi) const {
-        if (ai.has_zero || bi.has_zero) return false;
+    // True when no product of nonzero finite entries of the two panels can
+    // underflow or overflow (their extreme magnitudes do not).
+    bool in_range(const PanelInfo<U>& ai, const PanelInfo<U>& bi) const {
+        if (ai.max_mag == 0 || bi.max_mag == 0) return true;  // all zeros: nothing to clamp
         // No wrap: the largest normal sum stays below 2^w (mitchell_formats.hpp).
         const U lo = ai.min_mag + bi.min_mag + w_.addend;
         const U hi = ai.max_mag + bi.max_mag + w_.addend;

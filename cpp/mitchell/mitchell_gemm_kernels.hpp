@@ -29,6 +29,9 @@ struct ClampConsts {
 template <class U, class Acc>
 using FastKernel = void (*)(std::int64_t kc, const U* a, const U* b_biased, Acc* tile);
 
+// Fast tier with zeros in A (ReLU activations): as above, each product masked
+// to +0 where a is zero; the sums are unchanged, since adding +0 or -0 to a sum
+// that started at +0 gives the same bits.
 // General tier: zeros, subnormals, underflow and overflow, branch-free.  B comes
 // split: b_mag = |B| + addend, b_sign = sign bit, b_nonzero = all ones unless b
 // is zero or subnormal.
@@ -40,6 +43,7 @@ template <class U, class Acc>
 struct GemmKernels {
     int mr, nr;
     FastKernel<U, Acc> fast;
+    FastKernel<U, Acc> fast_masked;
     GeneralKernel<U, Acc> general;
 };
 

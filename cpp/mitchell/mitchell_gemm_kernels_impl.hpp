@@ -63,6 +63,33 @@ void fast_kernel(std::int64_t kc, const U* a, const U* b, Acc* tile) {
 }
 
 template <class U, class Acc, int MV, int NR>
+void fast_masked_kernel(std::int64_t kc, const U* a, const U* b, Acc* tile) {
+    using VU = typename Vec<U, Acc>::U;
+    using VF = typename Vec<U, Acc>::F;
+    constexpr int W = Vec<U, Acc>::kLanes, MR = MV * W;
+    constexpr U kMag = ~U(0) >> 1;
+    VF acc[MV][NR];
+    for (int j = 0; j < NR; ++j)
+        for (int v = 0; v < MV; ++v) acc[v][j] = load<VF>(tile + j * MR + v * W);
+    for (std::int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+        VU av[MV], nonzero[MV];
+#pragma GCC unroll 8
+        for (int v = 0; v < MV; ++v) {
+            av[v] = load<VU>(a + v * W);
+            nonzero[v] = (VU)((av[v] & kMag) != 0);  // packing flushed subnormals to zero
+        }
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j) {
+            const U bj = b[j];
+#pragma GCC unroll 8
+            for (int v = 0; v < MV; ++v) acc[v][j] += (VF)((av[v] + bj) & nonzero[v]);
+        }
+    }
+    for (int j = 0; j < NR; ++j)
+        for (int v = 0; v < MV; ++v) std::memcpy(tile + j * MR + v * W, &acc[v][j], sizeof(VF));
+}
+
+template <class U, class Acc, int MV, int NR>
 void general_kernel(std::int64_t kc, const U* a, const U* b_mag, const U* b_sign, const U* b_nonzero, Acc* tile,
                     const ClampConsts<U>& c) {
     using VU = typename Vec<U, Acc>::U;
@@ -104,12 +131,14 @@ void general_kernel(std::int64_t kc, const U* a, const U* b_mag, const U* b_sign
 GemmKernels<std::uint32_t, float> gemm_kernels32() {
     constexpr int W = Vec<std::uint32_t, float>::kLanes;
     return {LOGSKETCH_MV32 * W, LOGSKETCH_NR32, &fast_kernel<std::uint32_t, float, LOGSKETCH_MV32, LOGSKETCH_NR32>,
+            &fast_masked_kernel<std::uint32_t, float, LOGSKETCH_MV32, LOGSKETCH_NR32>,
             &general_kernel<std::uint32_t, float, LOGSKETCH_MV32, LOGSKETCH_NR32>};
 }
 
 GemmKernels<std::uint64_t, double> gemm_kernels64() {
     constexpr int W = Vec<std::uint64_t, double>::kLanes;
     return {LOGSKETCH_MV64 * W, LOGSKETCH_NR64, &fast_kernel<std::uint64_t, double, LOGSKETCH_MV64, LOGSKETCH_NR64>,
+            &fast_masked_kernel<std::uint64_t, double, LOGSKETCH_MV64, LOGSKETCH_NR64>,
             &general_kernel<std::uint64_t, double, LOGSKETCH_MV64, LOGSKETCH_NR64>};
 }
 
