@@ -17,10 +17,12 @@ namespace logsketch::mitchell {
 // mitchell_formats.hpp: t = |A| + |B| + addend.
 template <class U>
 struct ClampConsts {
-    U underflow;  // t below this: the product is 0
-    U overflow;   // t at or above this: the product is inf
-    U offset;     // t - offset is the product's magnitude
-    U inf;        // inf's bit pattern in the working (wide) format
+    U underflow;   // t below this: the product is 0
+    U overflow;    // t at or above this: the product is inf
+    U offset;      // t - offset is the product's magnitude
+    U inf;         // inf's bit pattern in the working (wide) format
+    U addend;      // t = |A| + |B| + addend
+    U bias_delta;  // b_biased = bits(b) + bias_delta (the fast tier's packing)
 };
 
 // Fast tier: every product in the block is a normal number, so the product's
@@ -32,12 +34,11 @@ using FastKernel = void (*)(std::int64_t kc, const U* a, const U* b_biased, Acc*
 // Fast tier with zeros in A (ReLU activations): as above, each product masked
 // to +0 where a is zero; the sums are unchanged, since adding +0 or -0 to a sum
 // that started at +0 gives the same bits.
-// General tier: zeros, subnormals, underflow and overflow, branch-free.  B comes
-// split: b_mag = |B| + addend, b_sign = sign bit, b_nonzero = all ones unless b
-// is zero or subnormal.
+// General tier: zeros, subnormals, underflow and overflow, branch-free.  Takes
+// the same packed B as the fast tier and recovers |B|, its sign and its zero
+// flag per broadcast (scalar work, shared by the MR/W vectors of the column).
 template <class U, class Acc>
-using GeneralKernel = void (*)(std::int64_t kc, const U* a, const U* b_mag, const U* b_sign, const U* b_nonzero,
-                               Acc* tile, const ClampConsts<U>& c);
+using GeneralKernel = void (*)(std::int64_t kc, const U* a, const U* b_biased, Acc* tile, const ClampConsts<U>& c);
 
 template <class U, class Acc>
 struct GemmKernels {

@@ -90,8 +90,7 @@ void fast_masked_kernel(std::int64_t kc, const U* a, const U* b, Acc* tile) {
 }
 
 template <class U, class Acc, int MV, int NR>
-void general_kernel(std::int64_t kc, const U* a, const U* b_mag, const U* b_sign, const U* b_nonzero, Acc* tile,
-                    const ClampConsts<U>& c) {
+void general_kernel(std::int64_t kc, const U* a, const U* b, Acc* tile, const ClampConsts<U>& c) {
     using VU = typename Vec<U, Acc>::U;
     using VF = typename Vec<U, Acc>::F;
     constexpr int W = Vec<U, Acc>::kLanes, MR = MV * W;
@@ -99,7 +98,7 @@ void general_kernel(std::int64_t kc, const U* a, const U* b_mag, const U* b_sign
     VF acc[MV][NR];
     for (int j = 0; j < NR; ++j)
         for (int v = 0; v < MV; ++v) acc[v][j] = load<VF>(tile + j * MR + v * W);
-    for (std::int64_t k = 0; k < kc; ++k, a += MR, b_mag += NR, b_sign += NR, b_nonzero += NR) {
+    for (std::int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
         VU amag[MV], asign[MV], anz[MV];
 #pragma GCC unroll 8
         for (int v = 0; v < MV; ++v) {
@@ -111,7 +110,8 @@ void general_kernel(std::int64_t kc, const U* a, const U* b_mag, const U* b_sign
         }
 #pragma GCC unroll 16
         for (int j = 0; j < NR; ++j) {
-            const U bm = b_mag[j], bs = b_sign[j], bnz = b_nonzero[j];
+            const U braw = b[j] - c.bias_delta, bmag = braw & (kSign - 1);
+            const U bm = bmag + c.addend, bs = braw & kSign, bnz = bmag != 0 ? ~U(0) : U(0);
 #pragma GCC unroll 8
             for (int v = 0; v < MV; ++v) {
                 const VU t = amag[v] + bm;
