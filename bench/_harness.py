@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 import os
 import platform
 import re
@@ -29,18 +28,22 @@ def _per_call(fn, args, loops):
     return (time.perf_counter() - start) / loops
 
 
-def median_time(fn, *args, repeat=7, warmup=1, min_time=0.05):
+def median_time(fn, *args, repeat=7, warmup=1, min_time=1e-3):
     """Median seconds per call of ``fn(*args)`` over ``repeat`` samples.
 
     A sample calls ``fn`` enough times in a row to last at least ``min_time``
     seconds, so calls too fast for the timer are still measured well;
     ``min_time=0`` makes every sample a single call (for slow functions).
+    Keep ``min_time`` short: on a shared machine a stall of several ms now and
+    then inflates whole samples, and the median only drops it when it hits a
+    minority of samples.  The doubling search for the loop count adds to the
+    warmup: the first calls after another thread pool (BLAS) ran can be slow.
     """
     for _ in range(warmup):
         fn(*args)
     loops = 1
     while (t := _per_call(fn, args, loops)) * loops < min_time:
-        loops = max(2 * loops, math.ceil(1.2 * min_time / max(t, 1e-9)))
+        loops *= 2
     samples = [t] + [_per_call(fn, args, loops) for _ in range(repeat - 1)]
     return statistics.median(samples)
 
@@ -132,7 +135,8 @@ def format_table(rows: list[dict]) -> str:
         cells = (str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(line, widths)))
         return "  ".join(cells).rstrip()
 
-    return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(line) for line in lines])
+    rule = "  ".join("-" * w for w in widths).rstrip()
+    return "\n".join([fmt(header), rule] + [fmt(line) for line in lines])
 
 
 def write_json(path, payload) -> Path:

@@ -34,8 +34,12 @@ SIZES = {  # elementwise length, float32 matmul sizes, other matmul size, refere
     "default": dict(elements=1 << 24, matmul=(1024, 2048), other=1024, reference=256),
     "small": dict(elements=1 << 16, matmul=(128,), other=128, reference=64),
 }
-REPEAT = {"default": 7, "small": 3}
-MIN_TIME = {"default": 0.2, "small": 0.01}
+# Small sizes take microseconds: more, shorter samples and a longer warmup (the
+# first calls after OpenBLAS's threads ran wait for a core; see _harness).
+TIMING = {
+    "default": dict(repeat=7, warmup=2, min_time=0.02),
+    "small": dict(repeat=21, warmup=20, min_time=1e-3),
+}
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Case:
 
 def elementwise_cases(n, rng):
     x, y = rng.standard_normal((2, n), dtype=np.float32)
+    y[y == 0] = 1  # a few exact zeros: np.divide would warn
     out_ls, out_np = np.empty_like(x), np.empty_like(x)
     size, nbytes = f"2^{n.bit_length() - 1}", 3 * 4 * n
     yield Case("multiply", size, "float32", "np.multiply",
@@ -95,13 +100,12 @@ def matmul_cases(sizes, rng):
 
 
 def measure(case, size):
-    repeat, min_time = REPEAT[size], MIN_TIME[size]
     enforced = case.target is not None and size == "default"
-    t = median_time(case.run, repeat=repeat, min_time=min_time)
+    t = median_time(case.run, **TIMING[size])
     if case.slow_peer:
         t_peer = median_time(case.run_peer, repeat=2, warmup=0, min_time=0)
     else:
-        t_peer = median_time(case.run_peer, repeat=repeat, min_time=min_time)
+        t_peer = median_time(case.run_peer, **TIMING[size])
     ratio = t_peer / t
     return {
         "kernel": case.kernel,
@@ -124,23 +128,31 @@ def plot(rows, info, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-    labels = [f"{r['kernel']} {r['size']} {r['dtype']} vs {r['peer']}" for r in rows]
-    colors = [{True: "tab:green", False: "tab:red", None: "tab:gray"}[r["passed"]] for r in rows]
+    colors = {True: "tab:green", False: "tab:red", None: "tab:gray"}
     y = np.arange(len(rows))[::-1]
-    fig, ax = plt.subplots(figsize=(9, 0.4 * len(rows) + 1.6))
-    ax.barh(y, [r["ratio"] for r in rows], color=colors)
+    ratios = [r["ratio"] for r in rows]
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(rows) + 1.8))
+    ax.barh(y, ratios, color=[colors[r["passed"]] for r in rows])
+    for yi, ratio in zip(y, ratios):
+        ax.annotate(f"{ratio:.3g}", (ratio, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     targets = [(yi, r["target"]) for yi, r in zip(y, rows) if r["target"] is not None]
-    ax.scatter([t for _, t in targets], [yi for yi, _ in targets], marker="|", s=300, color="black", label="target")
+    ax.scatter([t for _, t in targets], [yi for yi, _ in targets], marker="|", s=300, color="black")
     ax.axvline(1, color="black", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")
-    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(right=4 * max(ratios + [t for _, t in targets]))
+    ax.set_yticks(y, [f"{r['kernel']} {r['size']} {r['dtype']} vs {r['peer']}" for r in rows], fontsize=8)
     ax.set_xlabel("peer time / logsketch time  (> 1: logsketch faster)")
     cfg = info["logsketch"]
     ax.set_title(f"logsketch Mitchell kernels: {info['cpu']}, {cfg['simd_in_use']}, {cfg['threads']} threads",
                  fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    handles = [Patch(color=c, label=label) for c, label in
+               ((colors[True], "target met"), (colors[False], "target missed"), (colors[None], "not checked"))]
+    handles.append(Line2D([], [], marker="|", markersize=12, linestyle="none", color="black", label="target"))
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -179,6 +179,7 @@ class Gemm {
     Gemm(const MatmulParams& p, const Working<U>& w, const GemmKernels<U, Acc>& kern)
         : p_(p), w_(w), kern_(kern), mr_(kern.mr), nr_(kern.nr) {
         mc_ = std::max<std::int64_t>(mr_, kMCRows / mr_ * mr_);
+        std::memcpy(&quiet_nan_, &w_.quiet_nan, sizeof quiet_nan_);
         nc_ = (kNCCols + nr_ - 1) / nr_ * nr_;
     }
 
@@ -280,8 +281,13 @@ class Gemm {
                 } else {
                     kern_.general(kc, ap, b_biased_ + b_at, tile, w_.clamp);
                 }
+                // NaN sums leave as the quiet NaN (their sign would depend on the
+                // order the hardware met the NaNs in).
                 for (std::int64_t i = 0; i < rows; ++i)
-                    for (std::int64_t j = 0; j < cols; ++j) c0[i * c_rs + j * c_cs] = tile[j * mr_ + i];
+                    for (std::int64_t j = 0; j < cols; ++j) {
+                        const Acc v = tile[j * mr_ + i];
+                        c0[i * c_rs + j * c_cs] = v != v ? quiet_nan_ : v;
+                    }
             }
         }
     }
@@ -315,6 +321,7 @@ class Gemm {
     Working<U> w_;
     GemmKernels<U, Acc> kern_;
     std::int64_t mr_, nr_, mc_, nc_;
+    Acc quiet_nan_;
     U* b_biased_ = nullptr;  // packed B, in the calling thread's scratch
     std::vector<PanelInfo<U>> b_info_;
 };

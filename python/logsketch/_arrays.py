@@ -33,14 +33,14 @@ def is_cuda_array(x) -> bool:
 
 
 def _dtype_of(x):
+    if isinstance(x, (np.ndarray, np.generic)):  # first: np.float64 subclasses float
+        return x.dtype
     if isinstance(x, float):
         return None  # weak: takes the other operand's dtype
-    if isinstance(x, (bool, np.bool_)):
+    if isinstance(x, bool):
         return np.dtype(bool)
-    if isinstance(x, (int, np.integer)):
+    if isinstance(x, int):
         return np.dtype(np.int64)
-    if isinstance(x, (np.ndarray, np.generic)):
-        return x.dtype
     return np.asarray(x).dtype
 
 

@@ -10,6 +10,7 @@ from . import _core
 __all__ = ["config", "get_num_threads", "get_simd_level", "set_num_threads", "set_simd_level", "show_config"]
 
 SIMD_LEVELS = ("scalar", "avx2", "avx512")
+_MAX_THREADS = 1 << 16
 
 
 def _apply_env_simd():
@@ -61,13 +62,13 @@ def set_num_threads(n: int) -> None:
     TypeError
         ``n`` is not an integer.
     ValueError
-        ``n`` < 1.
+        ``n`` < 1 or ``n`` > 65536.
     """
     if isinstance(n, bool) or not isinstance(n, int) and not hasattr(n, "__index__"):
         raise TypeError(f"n must be an int; got {type(n).__name__}")
     n = int(n.__index__())
-    if n < 1:
-        raise ValueError(f"n must be a positive integer; got {n}")
+    if not 1 <= n <= _MAX_THREADS:
+        raise ValueError(f"n must be an integer in [1, {_MAX_THREADS}]; got {n}")
     _core.set_num_threads(n)
 
 

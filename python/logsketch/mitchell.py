@@ -37,8 +37,10 @@ _DEFINITION = """
       over uniformly distributed mantissas: 0.0566233 (multiply) and 0.0579951
       (divide) of one unit of the exponent field, i.e. 474990 and 486498 for
       float32, 58 and 59 for float16, 7 and 7 for bfloat16 (derived in
-      bench/derive_compensation.py).  Errors then lie in [-0.0766, +0.0566]
-      (multiply) and [-0.0548, +0.0819] (divide), inside Mitchell's bounds.
+      bench/derive_compensation.py).  Errors then lie in [-0.07658, +0.05663]
+      (multiply) and [-0.05482, +0.08190] (divide) for float32 and float64,
+      inside Mitchell's bounds; float16's rounded constants move the divide's
+      maximum to +0.0822.
 """
 
 
@@ -153,7 +155,8 @@ def mitchell_matmul(a, b, *, compensated=False, out=None):
     Every output element is a plain sequential sum over k, so on the CPU the
     result is bit-identical to :func:`logsketch.reference.mitchell_matmul`,
     whatever the SIMD level or thread count.  Inf and NaN products propagate
-    as in any float sum (inf - inf = NaN).
+    as in any float sum (inf - inf = NaN); every NaN result is the positive
+    quiet NaN, as in the elementwise functions.
 
     Raises
     ------
@@ -210,9 +213,14 @@ def mitchell_matmul(a, b, *, compensated=False, out=None):
             raise ValueError("out must not overlap a or b")
     a3 = np.broadcast_to(a2.astype(dtype, copy=False), batch + (m, k))
     b3 = np.broadcast_to(b2.astype(dtype, copy=False), batch + (k, n))
-    c3 = result[..., np.newaxis, :] if a.ndim == 1 else result  # views: the kernel writes into result
-    c3 = c3[..., np.newaxis] if b.ndim == 1 else c3
+    c3 = result  # (batch..., m, n) views of result: the kernel writes into it
+    if a.ndim == 1:
+        c3 = np.expand_dims(c3, -1 if b.ndim == 1 else -2)
+    if b.ndim == 1:
+        c3 = np.expand_dims(c3, -1)
     _core.mitchell_matmul(a3, b3, c3, bool(compensated))
+    if out is None and result.ndim == 0:
+        return result[()]  # 1-D @ 1-D gives a scalar, as np.matmul
     return result
 
 

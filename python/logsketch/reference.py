@@ -63,9 +63,9 @@ FORMATS = {
 
 
 def _operands(a, b):
+    dtype = np.result_type(a, b)  # before asarray: Python floats stay weak (NEP 50)
     a = np.asarray(a)
     b = np.asarray(b)
-    dtype = np.result_type(a, b)
     if dtype not in FORMATS:
         raise TypeError(f"reference Mitchell needs float16/32/64 inputs; got {dtype}")
     a, b = np.broadcast_arrays(a.astype(dtype), b.astype(dtype))
@@ -144,14 +144,13 @@ def mitchell_matmul(a, b, *, compensated=False):
     C[..., i, j] = sum over k, in increasing k, of mitchell_multiply(A[..., i, k],
     B[..., k, j]), each product rounded to nothing (it is exact in its own
     format) and accumulated from +0 in float32 (float16/float32 inputs) or
-    float64 (float64 inputs); the result is cast to the input dtype.
+    float64 (float64 inputs); the result is cast to the input dtype.  Every
+    NaN result is the positive quiet NaN.
     """
-    a = np.asarray(a)
-    b = np.asarray(b)
     dtype = np.result_type(a, b)
     if dtype not in FORMATS:
         raise TypeError(f"reference Mitchell needs float16/32/64 inputs; got {dtype}")
-    a, b = a.astype(dtype), b.astype(dtype)
+    a, b = np.asarray(a).astype(dtype), np.asarray(b).astype(dtype)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("mitchell_matmul: operands must be at least 1-D")
     squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
@@ -167,6 +166,10 @@ def mitchell_matmul(a, b, *, compensated=False):
     for k in range(a.shape[-1]):
         prod = mitchell_multiply(a[..., :, k : k + 1], b[..., k : k + 1, :], compensated=compensated)
         acc += prod.astype(acc_dtype)
+    # A NaN's sign and payload from a float sum depend on the order the hardware
+    # met the NaNs in; the definition fixes every NaN result to the quiet NaN.
+    fmt = FORMATS[np.dtype(acc_dtype)]
+    acc[np.isnan(acc)] = np.array(fmt.quiet_nan, dtype=fmt.uint).view(acc_dtype)
     out = acc.astype(dtype)
     if squeeze_a:
         out = out[..., 0, :]
