@@ -7,6 +7,7 @@
 #include <numeric>
 #include <vector>
 
+#include "../common/index_space.hpp"
 #include "../common/cpu_features.hpp"
 #include "../common/threads.hpp"
 #include "mitchell.hpp"
@@ -30,39 +31,10 @@ BinaryLoop loop_for(Dtype dtype, BinaryOp op) {
     }
 }
 
-// One operand-stride triple per dimension, outermost first.
-struct Dim {
-    std::int64_t size;
-    std::array<std::int64_t, 3> stride;  // out, a, b
-};
+using Dim = logsketch::Dim<3>;  // strides of (out, a, b)
 
-// Drop unit dimensions, order by the output's strides (largest outer) and merge
-// dimensions that are contiguous in all three arrays, as numpy's iterator does.
 std::vector<Dim> simplify(const BinaryParams& p) {
-    std::vector<Dim> dims;
-    for (std::int64_t i = 0; i < p.ndim; ++i) {
-        if (p.shape[i] == 1) continue;
-        dims.push_back({p.shape[i], {p.out_strides[i], p.a_strides[i], p.b_strides[i]}});
-    }
-    std::stable_sort(dims.begin(), dims.end(), [](const Dim& x, const Dim& y) {
-        return std::abs(x.stride[0]) > std::abs(y.stride[0]);
-    });
-    std::vector<Dim> merged;
-    for (const Dim& d : dims) {
-        if (!merged.empty()) {
-            Dim& outer = merged.back();
-            bool joinable = true;
-            for (int s = 0; s < 3; ++s) joinable &= outer.stride[s] == d.stride[s] * d.size;
-            if (joinable) {
-                outer.size *= d.size;
-                outer.stride = d.stride;
-                continue;
-            }
-        }
-        merged.push_back(d);
-    }
-    if (merged.empty()) merged.push_back({1, {1, 1, 1}});
-    return merged;
+    return simplify_index_space<3>(p.ndim, p.shape, {p.out_strides, p.a_strides, p.b_strides});
 }
 
 }  // namespace

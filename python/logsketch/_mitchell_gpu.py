@@ -14,12 +14,15 @@ if the caller already has them (an operand of theirs exists), never here.
 - Shapes broadcast as in numpy (broadcast dimensions get stride 0, nothing is
   copied); float16, bfloat16 and float32 mix as in torch/numpy (float16 with
   bfloat16 gives float32); Python floats are weak scalars that take the array's
-  dtype.  float64 is refused: the GPU kernels are float16/bfloat16/float32.
+  dtype, numpy float scalars are typed (NEP 50), as on the CPU.  float64 is
+  refused: the GPU kernels are float16/bfloat16/float32.
 """
 
 from __future__ import annotations
 
 import sys
+
+import numpy as np
 
 from ._arrays import is_cuda_array
 from ._gpu import cuda_module
@@ -58,15 +61,16 @@ class _Array:
             self.strides = tuple(s // self.itemsize for s in obj.strides)
             self.ptr = obj.data.ptr
 
-    def check_dtype(self, name):
-        if self.dtype in _GPU_DTYPES:
-            return
-        if self.dtype == "float64":
-            raise TypeError(
-                f"{name} has dtype float64, which the GPU kernels do not support; "
-                "use float32 (or numpy arrays on the CPU, where float64 runs)"
-            )
-        raise TypeError(f"{name} must have a float dtype (float16, bfloat16 or float32) on the GPU; got {self.dtype}")
+
+def _check_dtype(dtype, name):
+    if dtype in _GPU_DTYPES:
+        return
+    if dtype == "float64":
+        raise TypeError(
+            f"{name} has dtype float64, which the GPU kernels do not support; "
+            "use float32 (or numpy arrays on the CPU, where float64 runs)"
+        )
+    raise TypeError(f"{name} must have a float dtype (float16, bfloat16 or float32) on the GPU; got {dtype}")
 
 
 def _framework(x):
@@ -170,11 +174,24 @@ class _Backend:
         with self.mod.cuda.Device(self.device):
             return self.mod.empty(shape, dtype=dtype)
 
-    def full(self, value, dtype):
+    def scalar(self, value, dtype):
+        """A 0-d array holding the float `value` rounded to `dtype`.
+
+        The rounding is numpy's (float64 -> float16/float32 directly, as the
+        CPU path casts) and, for bfloat16, torch's (through float32); the bits
+        are then written by an integer fill, which no framework re-rounds or
+        range-checks.
+        """
+        pattern = _scalar_bits(value, dtype)
         if self.fw == "torch":
-            return self.mod.full((), value, dtype=self._dtype(dtype), device=f"cuda:{self.device}")
+            torch = self.mod
+            int_dtype, width = (torch.int32, 32) if dtype == "float32" else (torch.int16, 16)
+            signed = pattern - (1 << width) if pattern >> (width - 1) else pattern
+            filled = torch.full((), signed, dtype=int_dtype, device=f"cuda:{self.device}")
+            return filled.view(self._dtype(dtype))
+        uint = np.uint32 if dtype == "float32" else np.uint16
         with self.mod.cuda.Device(self.device):
-            return self.mod.full((), value, dtype=dtype)
+            return self.mod.full((), pattern, dtype=uint).view(dtype)
 
     def cast(self, x, dtype):
         if self.fw == "torch":
@@ -195,22 +212,47 @@ class _Backend:
             return int(self.mod.cuda.get_current_stream().ptr)
 
 
+def _scalar_bits(value, dtype):
+    """The bit pattern of the float `value` in `dtype`."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if dtype == "bfloat16":
+            u = int(np.float32(value).view(np.uint32))
+            if (u & 0x7FFFFFFF) > 0x7F800000:
+                return 0x7FC0
+            return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) & 0xFFFF  # round to nearest even
+        x = np.asarray(value, dtype=np.float64).astype(dtype)
+    return int(x.view(np.uint16 if dtype == "float16" else np.uint32))
+
+
 def _inputs(named, out, allow_scalars):
-    """Sort the operands into CUDA arrays and weak Python floats, checking them."""
-    cuda_names = [n for n, x in named if x is not None and not isinstance(x, float) and is_cuda_array(x)]
-    if out is not None and is_cuda_array(out):
+    """Sort the operands into CUDA arrays and scalars, checking them.
+
+    Returns (arrays, scalars, out as an _Array or None); scalars maps a name to
+    (value, dtype): dtype None for a Python float, which is weak and takes the
+    arrays' dtype, and the dtype name of a numpy float scalar, which is typed
+    and promotes as in numpy (NEP 50), as on the CPU.
+    """
+    cuda_names = [n for n, x in named if is_cuda_array(x)]
+    if is_cuda_array(out):
         cuda_names.append("out")
     others = " and ".join(cuda_names) if cuda_names else "out"
     arrays, scalars = {}, {}
     for name, x in named:
-        if isinstance(x, float):  # Python floats (np.float64 too) are weak, as on the CPU
-            if not allow_scalars:
-                raise ValueError(f"{name} must be at least 1-D (matmul of a scalar); got a Python float")
-            scalars[name] = x
+        if isinstance(x, np.generic):  # before float: np.float64 subclasses float
+            if x.dtype.kind != "f":
+                raise TypeError(f"{name} must be a float array or a float; got a numpy {x.dtype} scalar")
+            _check_dtype(x.dtype.name, name)
+            typed = x.dtype.name
+        elif isinstance(x, float):
+            typed = None
         elif isinstance(x, (bool, int)):
             raise TypeError(f"{name} must be a float array or a Python float; got {type(x).__name__}")
         else:
             arrays[name] = _array(x, name, others)
+            continue
+        if not allow_scalars:
+            raise ValueError(f"{name} must be at least 1-D (matmul of a scalar); got a scalar")
+        scalars[name] = (float(x), typed)
     outa = None
     if out is not None:
         if _framework(out) is None and not is_cuda_array(out):
@@ -223,7 +265,7 @@ def _inputs(named, out, allow_scalars):
         outa = _Array(out, _framework(out), "out")
     _check_same(list(arrays.items()) + ([("out", outa)] if outa is not None else []))
     for name, x in arrays.items():
-        x.check_dtype(name)
+        _check_dtype(x.dtype, name)
     return arrays, scalars, outa
 
 
@@ -232,6 +274,8 @@ def _check_out(outa, shape, dtype):
         raise TypeError(f"out must have dtype {dtype} (the result dtype); got {outa.dtype}")
     if outa.shape != tuple(shape):
         raise ValueError(f"out must have shape {tuple(shape)}; got {outa.shape}")
+    if any(stride == 0 and size > 1 for size, stride in zip(outa.shape, outa.strides)):
+        raise ValueError("out must not be a broadcast view (several of its elements share memory)")
 
 
 def binary(a, b, op, compensated, out):
@@ -239,10 +283,11 @@ def binary(a, b, op, compensated, out):
     arrays, scalars, outa = _inputs([("a", a), ("b", b)], out, allow_scalars=True)
     first = next(iter(arrays.values()), outa)
     backend = _Backend(first.fw, first.device)
-    if arrays:
-        dtype = _promote([x.dtype for x in arrays.values()])
+    dtypes = [x.dtype for x in arrays.values()] + [typed for _, typed in scalars.values() if typed]
+    if dtypes:
+        dtype = _promote(dtypes)
     else:  # two Python floats written into a CUDA out
-        outa.check_dtype("out")
+        _check_dtype(outa.dtype, "out")
         dtype = outa.dtype
     if len(arrays) == 2:
         shape = _broadcast_shapes(arrays["a"].shape, arrays["b"].shape, "a and b")
@@ -258,7 +303,7 @@ def binary(a, b, op, compensated, out):
     ops = {}
     for name in ("a", "b"):
         if name in scalars:
-            ops[name] = _Array(backend.full(scalars[name], dtype), backend.fw, name)
+            ops[name] = _Array(backend.scalar(scalars[name][0], dtype), backend.fw, name)
             continue
         x = arrays[name]
         if x.dtype != dtype:

@@ -1,4 +1,4 @@
-"""Fixtures and helpers of the GPU tests.
+"""Fixtures of the GPU tests (helpers: gpu_test_helpers.py).
 
 They skip, each with its reason, at three levels: logsketch._cuda not built (or
 not loadable), no usable CUDA device, and neither PyTorch nor CuPy with CUDA
@@ -8,12 +8,8 @@ its own).
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
-
-from logsketch import reference
 
 
 def _module_skip_reason():
@@ -62,7 +58,7 @@ class Torch:
 
     def asarray(self, x):
         """numpy -> device; a uint16 array becomes bfloat16 with those bits."""
-        x = np.ascontiguousarray(x)
+        x = np.array(x, order="C")  # a copy: writeable and contiguous, 0-d stays 0-d
         if x.dtype == np.uint16:
             return self.mod.from_numpy(x.view(np.int16)).view(self.mod.bfloat16).to(self.device)
         return self.mod.from_numpy(x).to(self.device)
@@ -97,7 +93,7 @@ class CuPy:
         return np.dtype(name)
 
     def asarray(self, x):
-        return self.mod.asarray(np.ascontiguousarray(x))
+        return self.mod.asarray(np.array(x, order="C"))
 
     def numpy(self, t):
         return self.mod.asnumpy(t)
@@ -144,84 +140,3 @@ def torch_fw():
     if reason:
         pytest.skip(reason)
     return fw
-
-
-# ---- bit-level helpers ------------------------------------------------------
-
-UINT = {2: np.uint16, 4: np.uint32}
-
-
-def bits(x):
-    x = np.asarray(x)
-    return x if x.dtype == np.uint16 else x.view(UINT[x.itemsize])
-
-
-def assert_bits_equal(got, want):
-    """Identical bit patterns, NaN payloads included (the elementwise contract)."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    np.testing.assert_array_equal(bits(got), bits(want))
-
-
-def _isnan(x):
-    if x.dtype == np.uint16:  # bfloat16 bits
-        return (x & 0x7FFF) > 0x7F80
-    return np.isnan(x)
-
-
-def assert_same_sums(got, want):
-    """Identical bits except NaN payloads (the matmul contract: a GPU float add
-    returns the canonical NaN, numpy's keeps an operand's)."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    gn, wn = _isnan(got), _isnan(want)
-    np.testing.assert_array_equal(gn, wn, err_msg="NaN positions differ")
-    np.testing.assert_array_equal(bits(got)[~gn], bits(want)[~wn])
-
-
-# ---- bfloat16 reference -----------------------------------------------------
-# reference.py is written over a Format table; bfloat16 is one more Format,
-# applied to uint16 arrays holding bfloat16 bit patterns.
-
-BFLOAT16 = reference.Format(np.dtype(np.uint16), np.dtype(np.uint16), 7, 127, 0x7FC0, 7, 7)
-
-
-@contextlib.contextmanager
-def _bfloat16_format():
-    key = np.dtype(np.uint16)
-    reference.FORMATS[key] = BFLOAT16
-    try:
-        yield
-    finally:
-        del reference.FORMATS[key]
-
-
-def bf16_binary(op, a_bits, b_bits, compensated=False):
-    """Reference Mitchell multiply/divide of bfloat16 values given as uint16 bits."""
-    fn = reference.mitchell_multiply if op == "multiply" else reference.mitchell_divide
-    with _bfloat16_format():
-        return fn(np.asarray(a_bits, np.uint16), np.asarray(b_bits, np.uint16), compensated=compensated)
-
-
-def bf16_to_f32(b):
-    return (np.asarray(b, np.uint16).astype(np.uint32) << 16).view(np.float32)
-
-
-def f32_to_bf16(x):
-    """float32 -> bfloat16 bits, round to nearest even (torch's .to(torch.bfloat16))."""
-    x = np.asarray(x, np.float32)
-    u = x.view(np.uint32).astype(np.uint64)
-    r = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
-    return np.where(np.isnan(x), np.uint16(0x7FC0), r)
-
-
-def bf16_matmul(a_bits, b_bits, compensated=False):
-    """Reference Mitchell matmul of 2-D bfloat16 bit arrays, as reference.mitchell_matmul."""
-    a_bits, b_bits = np.asarray(a_bits, np.uint16), np.asarray(b_bits, np.uint16)
-    acc = np.zeros((a_bits.shape[0], b_bits.shape[1]), np.float32)
-    for k in range(a_bits.shape[1]):
-        prod = bf16_binary("multiply", a_bits[:, k : k + 1], b_bits[k : k + 1, :], compensated)
-        acc += bf16_to_f32(prod)
-    return f32_to_bf16(acc)

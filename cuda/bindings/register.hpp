@@ -1,0 +1,11 @@
+// One registration function per family of the CUDA module; module.cpp calls them.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace logsketch::bindings {
+
+void register_cuda_common(pybind11::module_& m);
+void register_mitchell_cuda(pybind11::module_& m);
+
+}  // namespace logsketch::bindings
