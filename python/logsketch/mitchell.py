@@ -18,6 +18,7 @@ from ._arrays import as_float_array, is_cuda_array, result_float_dtype
 __all__ = ["mitchell_multiply", "mitchell_divide", "mitchell_matmul"]
 
 _CPU_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_CPU_DTYPE_CHARS = "efd"
 
 _DEFINITION = """
     Definition (float32 shown; float64, float16 and bfloat16 alike with their
@@ -45,6 +46,20 @@ _DEFINITION = """
 
 
 def _binary(a, b, op, compensated, out):
+    # The common call, two numpy arrays of one float dtype and shape, skips the
+    # general path's conversions (7 us of a 2^16-element call's 14 us).
+    if (
+        out is None
+        and type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.dtype == b.dtype
+        and a.shape == b.shape
+        and a.dtype.char in _CPU_DTYPE_CHARS
+        and a.ndim
+    ):
+        result = np.empty_like(a, order="K")
+        _core.mitchell_binary(a, b, result, op, bool(compensated))
+        return result
     if is_cuda_array(a) or is_cuda_array(b) or is_cuda_array(out):
         from . import _mitchell_gpu
 
