@@ -1,7 +1,9 @@
-"""Shared benchmark helpers: timing, the machine's description, the table, JSON."""
+"""Shared benchmark helpers: timing, the machine's description, the table, JSON,
+and the command line and report every benchmark script shares."""
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -144,3 +146,106 @@ def write_json(path, payload) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
+
+
+def result_row(case, t: float, t_peer: float, size: str) -> dict:
+    """A table row from a case (kernel, size, dtype, peer, work, unit, target)
+    and its two times; the target counts at the default size only."""
+    ratio = t_peer / t
+    enforced = case.target is not None and size == "default"
+    return {
+        "kernel": case.kernel,
+        "size": case.size,
+        "dtype": case.dtype,
+        "peer": case.peer,
+        "time_s": t,
+        "peer_time_s": t_peer,
+        "ratio": ratio,
+        "throughput": case.work / t / 1e9,
+        "peer_throughput": case.work / t_peer / 1e9,
+        "unit": case.unit,
+        "target": case.target,
+        "passed": bool(ratio >= case.target) if enforced else None,
+    }
+
+
+def start(doc: str, sizes, name: str):
+    """Parse the command line and print the machine: (args, info, notes)."""
+    args = parse_args(doc, sizes, name)
+    info = machine_info()
+    print_machine(info)
+    notes = ["--size small: targets shown, not enforced"] if args.size == "small" else []
+    return args, info, notes
+
+
+def parse_args(doc: str, sizes, name: str):
+    """--size (default|small, keys of `sizes`), --out and --plot."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(sizes), default="default")
+    parser.add_argument("--out", type=Path, help=f"JSON path (default bench/results/<date>-<cpu>{name}.json)")
+    parser.add_argument("--plot", type=Path, help="PNG path (default: the JSON path with .png)")
+    return parser.parse_args()
+
+
+def report(rows: list[dict], notes: list[str], size: str) -> None:
+    """The table, the notes, and each missed target (targets count at the default size)."""
+    print()
+    print(format_table(rows))
+    for note in notes:
+        print(f"note: {note}")
+    misses = [r for r in rows if r["passed"] is False]
+    for r in misses:
+        print(f"MISSED TARGET: {r['kernel']} {r['size']} {r['dtype']} vs {r['peer']}: "
+              f"ratio {r['ratio']:.3g} < {r['target']:g}")
+    if size == "default" and not misses:
+        print("all targets met")
+
+
+def save(args, name: str, payload: dict, plot) -> None:
+    """payload as JSON at --out (default bench/results/<date>-<cpu><name>[-small].json),
+    then plot(path) beside it unless matplotlib is missing."""
+    suffix = name if args.size == "default" else f"{name}-{args.size}"
+    out = args.out or Path(__file__).parent / "results" / f"{datetime.date.today()}-{cpu_slug()}{suffix}.json"
+    write_json(out, payload)
+    print(f"wrote {out}")
+    png = args.plot or out.with_suffix(".png")
+    try:
+        plot(png)
+        print(f"wrote {png}")
+    except ImportError:
+        print("note: matplotlib not installed: no plot")
+
+
+def plot_ratios(rows: list[dict], info: dict, path, family: str) -> None:
+    """The ratios as horizontal bars, coloured by target met/missed/unchecked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    colors = {True: "tab:green", False: "tab:red", None: "tab:gray"}
+    y = np.arange(len(rows))[::-1]
+    ratios = [r["ratio"] for r in rows]
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(rows) + 1.8))
+    ax.barh(y, ratios, color=[colors[r["passed"]] for r in rows])
+    for yi, ratio in zip(y, ratios):
+        ax.annotate(f"{ratio:.3g}", (ratio, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    targets = [(yi, r["target"]) for yi, r in zip(y, rows) if r["target"] is not None]
+    ax.scatter([t for _, t in targets], [yi for yi, _ in targets], marker="|", s=300, color="black")
+    ax.axvline(1, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    ax.set_xlim(right=4 * max(ratios + [t for _, t in targets]))
+    ax.set_yticks(y, [f"{r['kernel']} {r['size']} {r['dtype']} vs {r['peer']}" for r in rows], fontsize=8)
+    ax.set_xlabel("peer time / logsketch time  (> 1: logsketch faster)")
+    cfg = info["logsketch"]
+    ax.set_title(f"logsketch {family}: {info['cpu']}, {cfg['simd_in_use']}, {cfg['threads']} threads",
+                 fontsize=10)
+    handles = [Patch(color=c, label=label) for c, label in
+               ((colors[True], "target met"), (colors[False], "target missed"), (colors[None], "not checked"))]
+    handles.append(Line2D([], [], marker="|", markersize=12, linestyle="none", color="black", label="target"))
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

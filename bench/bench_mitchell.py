@@ -12,18 +12,15 @@ Writes bench/results/<date>-<cpu>.json (and a PNG of the ratios beside it).
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import itertools
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 import logsketch as ls
-from _harness import cpu_slug, format_table, machine_info, median_time, print_machine, write_json
+from _harness import median_time, plot_ratios, report, result_row, save, start
 
 try:
     import torch
@@ -100,77 +97,18 @@ def matmul_cases(sizes, rng):
 
 
 def measure(case, size):
-    enforced = case.target is not None and size == "default"
     t = median_time(case.run, **TIMING[size])
     if case.slow_peer:
         t_peer = median_time(case.run_peer, repeat=2, warmup=0, min_time=0)
     else:
         t_peer = median_time(case.run_peer, **TIMING[size])
-    ratio = t_peer / t
-    return {
-        "kernel": case.kernel,
-        "size": case.size,
-        "dtype": case.dtype,
-        "peer": case.peer,
-        "time_s": t,
-        "peer_time_s": t_peer,
-        "ratio": ratio,
-        "throughput": case.work / t / 1e9,
-        "peer_throughput": case.work / t_peer / 1e9,
-        "unit": case.unit,
-        "target": case.target,
-        "passed": bool(ratio >= case.target) if enforced else None,
-    }
-
-
-def plot(rows, info, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    colors = {True: "tab:green", False: "tab:red", None: "tab:gray"}
-    y = np.arange(len(rows))[::-1]
-    ratios = [r["ratio"] for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 0.4 * len(rows) + 1.8))
-    ax.barh(y, ratios, color=[colors[r["passed"]] for r in rows])
-    for yi, ratio in zip(y, ratios):
-        ax.annotate(f"{ratio:.3g}", (ratio, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
-    targets = [(yi, r["target"]) for yi, r in zip(y, rows) if r["target"] is not None]
-    ax.scatter([t for _, t in targets], [yi for yi, _ in targets], marker="|", s=300, color="black")
-    ax.axvline(1, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xscale("log")
-    ax.set_xlim(right=4 * max(ratios + [t for _, t in targets]))
-    ax.set_yticks(y, [f"{r['kernel']} {r['size']} {r['dtype']} vs {r['peer']}" for r in rows], fontsize=8)
-    ax.set_xlabel("peer time / logsketch time  (> 1: logsketch faster)")
-    cfg = info["logsketch"]
-    ax.set_title(f"logsketch Mitchell kernels: {info['cpu']}, {cfg['simd_in_use']}, {cfg['threads']} threads",
-                 fontsize=10)
-    handles = [Patch(color=c, label=label) for c, label in
-               ((colors[True], "target met"), (colors[False], "target missed"), (colors[None], "not checked"))]
-    handles.append(Line2D([], [], marker="|", markersize=12, linestyle="none", color="black", label="target"))
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return result_row(case, t, t_peer, size)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="default")
-    parser.add_argument("--out", type=Path, help="JSON path (default bench/results/<date>-<cpu>.json)")
-    parser.add_argument("--plot", type=Path, help="PNG path (default: the JSON path with .png)")
-    args = parser.parse_args()
-
-    info = machine_info()
-    print_machine(info)
-    notes = []
+    args, info, notes = start(__doc__, SIZES, "")
     if torch is None:
         notes.append("torch not installed: torch.matmul rows skipped")
-    if args.size == "small":
-        notes.append("--size small: targets shown, not enforced")
 
     rng = np.random.default_rng(0)
     sizes = SIZES[args.size]
@@ -180,27 +118,9 @@ def main():
         rows.append(measure(case, args.size))
         print(f"  measured {case.kernel} {case.size} {case.dtype} vs {case.peer}", flush=True)
 
-    print()
-    print(format_table(rows))
-    for note in notes:
-        print(f"note: {note}")
-    misses = [r for r in rows if r["passed"] is False]
-    for r in misses:
-        print(f"MISSED TARGET: {r['kernel']} {r['size']} {r['dtype']} vs {r['peer']}: "
-              f"ratio {r['ratio']:.3g} < {r['target']:g}")
-    if args.size == "default" and not misses:
-        print("all targets met")
-
-    suffix = "" if args.size == "default" else f"-{args.size}"
-    out = args.out or Path(__file__).parent / "results" / f"{datetime.date.today()}-{cpu_slug()}{suffix}.json"
-    write_json(out, {"benchmark": "mitchell", "size": args.size, "machine": info, "notes": notes, "rows": rows})
-    print(f"wrote {out}")
-    png = args.plot or out.with_suffix(".png")
-    try:
-        plot(rows, info, png)
-        print(f"wrote {png}")
-    except ImportError:
-        print("note: matplotlib not installed: no plot")
+    report(rows, notes, args.size)
+    payload = {"benchmark": "mitchell", "size": args.size, "machine": info, "notes": notes, "rows": rows}
+    save(args, "", payload, lambda png: plot_ratios(rows, info, png, "Mitchell kernels"))
 
 
 if __name__ == "__main__":

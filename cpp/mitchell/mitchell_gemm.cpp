@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "../common/cpu_features.hpp"
+#include "../common/scratch.hpp"
 #include "../common/threads.hpp"
 #include "mitchell.hpp"
 #include "mitchell_formats.hpp"
@@ -58,16 +59,6 @@ struct PanelInfo {
         }
     }
 };
-
-// Packing buffers live as long as their thread and only grow: allocating them
-// per call page-faulted (256^3 float32: 1 MB of packed B, 40% of the run time).
-// Slot tells apart the buffers one thread holds at once.
-template <class T, int Slot>
-T* thread_scratch(std::size_t n) {
-    thread_local std::vector<T> buffer;
-    if (buffer.size() < n) buffer.resize(n);
-    return buffer.data();
-}
 
 // The working format: float16 and float32 inputs both run in float32 bit
 // patterns (widening a normal float16 to float32 maps bits(x) to
