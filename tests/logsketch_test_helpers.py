@@ -79,3 +79,35 @@ def random_normals(rng: np.random.Generator, dtype, size, exponent_range=None) -
     sign = rng.integers(0, 2, size=size).astype(uint)
     pattern = (sign << uint.type(dtype.itemsize * 8 - 1)) | (exps << uint.type(mbits)) | mant
     return pattern.view(dtype)
+
+
+def assert_within_summation_bound(got, X, R, context: str = "") -> None:
+    """``got`` ~ X @ R.T (R dense, in got's dtype) within the bound every
+    summation order of the kernels satisfies:
+
+        |got - X R^T| <= gamma_{d+3} * (|X| |R|^T),   gamma_m = m u / (1 - m u)
+
+    u the unit roundoff of got's dtype: d - 1 additions, the product (or the
+    scale applied once at the end instead of to each entry of R: one rounding
+    for R's entries, one for the output's) and the final rounding.  The
+    reference sum runs in a wider type (float64 for float32 results, long
+    double for float64), whose own gamma_d is added.
+    """
+    X = np.asarray(X.toarray() if hasattr(X, "toarray") else X)
+    R = np.asarray(R.toarray() if hasattr(R, "toarray") else R)
+    d = X.shape[1]
+    wide = np.float64 if got.dtype == np.float32 else np.longdouble
+    exact = X.astype(wide) @ R.astype(wide).T
+    magnitude = np.abs(X).astype(np.float64) @ np.abs(R).astype(np.float64).T
+
+    def gamma(m, u):
+        return m * u / (1 - m * u)
+
+    u = np.finfo(got.dtype).eps / 2
+    bound = (gamma(d + 3, u) + gamma(d, np.finfo(wide).eps / 2)) * magnitude
+    err = np.abs(got.astype(wide) - exact).astype(np.float64)
+    bad = np.argwhere(~(err <= bound))
+    assert bad.size == 0, (
+        f"{context}: {len(bad)} of {got.size} outputs outside the summation bound; first at "
+        f"{tuple(bad[0])}: error {err[tuple(bad[0])]:.3g} > bound {bound[tuple(bad[0])]:.3g}"
+    )

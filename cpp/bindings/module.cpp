@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, m) {
     m.doc() = "logsketch CPU kernels (private; use the logsketch package)";
     logsketch::bindings::register_common(m);
     logsketch::bindings::register_mitchell(m);
+    logsketch::bindings::register_jl(m);
 }

@@ -1,9 +1,10 @@
 """logsketch: fast approximate and randomized kernels for ML and data pipelines.
 
-Mitchell log-multiplication (elementwise and matmul), with CPU kernels chosen at
-run time by SIMD level and an optional CUDA module.  numpy inputs run on the
-CPU; CUDA arrays (torch, CuPy) run on the GPU and come back as the same
-framework's arrays.
+Mitchell log-multiplication (elementwise and matmul) and JL random projection
+(gaussian, sparse and SRHT matrices generated from a seed), with CPU kernels
+chosen at run time by SIMD level and an optional CUDA module.  numpy inputs run
+on the CPU; CUDA arrays (torch, CuPy) run on the GPU and come back as the same
+framework's arrays (Mitchell so far).
 """
 
 from . import reference
@@ -15,6 +16,7 @@ from ._config import (
     show_config,
     config,
 )
+from .jl import JLDistortion, jl_components, jl_distortion, jl_min_dim, jl_project
 from .mitchell import mitchell_divide, mitchell_matmul, mitchell_multiply
 
 __version__ = "0.1.0"
@@ -24,6 +26,12 @@ __all__ = [
     "config",
     "get_num_threads",
     "get_simd_level",
+    "JLDistortion",
+    "JLProjection",
+    "jl_components",
+    "jl_distortion",
+    "jl_min_dim",
+    "jl_project",
     "mitchell_divide",
     "mitchell_matmul",
     "mitchell_multiply",
@@ -32,3 +40,12 @@ __all__ = [
     "set_simd_level",
     "show_config",
 ]
+
+
+def __getattr__(name):
+    # logsketch.JLProjection is built on first use (see logsketch.jl).
+    if name == "JLProjection":
+        from . import jl
+
+        return jl.JLProjection
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,30 @@
+// jl.hpp's entry points: one driver per kind.
+#include "jl.hpp"
+#include "jl_drivers.hpp"
+
+namespace logsketch::jl {
+
+void project_dense(const Matrix& r, const DenseX& x, void* y) {
+    if (x.n == 0) return;
+    switch (r.kind) {
+        case Kind::gaussian: return gaussian_dense(r, x, y);
+        case Kind::sparse: return sparse_dense(r, x, y);
+        case Kind::srht: return srht_dense(r, x, y);
+    }
+}
+
+void project_csr(const Matrix& r, const CsrX& x, void* y) {
+    if (x.n == 0) return;
+    switch (r.kind) {
+        case Kind::gaussian: return gaussian_csr(r, x, y);
+        case Kind::sparse: return sparse_csr(r, x, y);
+        case Kind::srht: return srht_csr(r, x, y);
+    }
+}
+
+void dense_components(const Matrix& r, Dtype dtype, void* out) {
+    if (r.kind == Kind::srht) srht_components(r, dtype, out);
+    else gaussian_components(r, dtype, out);
+}
+
+}  // namespace logsketch::jl

@@ -1,0 +1,541 @@
+"""JL random projection: N x d data to k dimensions with a random matrix that
+is generated from a seed, tile by tile, and never stored.
+
+The Johnson-Lindenstrauss lemma: N points keep their pairwise squared
+distances within a factor 1 +- eps under a random projection to
+k = O(log N / eps^2) dimensions (:func:`jl_min_dim`).  Three kinds of random
+matrix R (n_components x n_features):
+
+- ``"gaussian"``: entries N(0, 1/k).  A GEMM against R generated on the fly
+  into cache (the fused kernel beat materializing R and calling OpenBLAS at
+  every size measured in bench/bench_jl.py, so there is no BLAS path).
+- ``"sparse"``: entries +-sqrt(s/k) with probability 1/(2s) each, 0
+  otherwise, s = 1/density (Achlioptas 2003: density 1/3; Li, Hastie & Church
+  2006: ``density="auto"`` = 1/sqrt(d)).  Applied with additions only; the
+  scale multiplies each output once.
+- ``"srht"``: sqrt(d'/k) R_s H D with D random signs, H the orthonormal
+  Walsh-Hadamard matrix of order d' (d rounded up to a power of two) and R_s
+  k sampled rows (Ailon & Chazelle's FJLT family): every entry is
+  +-1/sqrt(k), and a row costs O(d' log d') through a fast Walsh-Hadamard
+  transform.
+
+The random matrix, bit for bit
+------------------------------
+R is a pure function of (kind, n_components k, n_features d, density, seed),
+built from Philox4x32-10 (Salmon, Moraes, Dror & Shaw, SC 2011), so any
+implementation (this CPU one, a CUDA one) can rebuild it exactly:
+
+- key ``(k0, k1) = (seed mod 2**32, seed >> 32)``; seed in [0, 2**64).
+- Entry (c, j) reads the block ``x0..x3 = Philox4x32-10(counter, key)`` with
+  ``counter = (q mod 2**32, q >> 32, c, tag)``, ``q = j >> 2``, and its word
+  ``x_w``, ``w = j & 3``.
+- gaussian (tag 1): Box-Muller on (x0, x1) gives columns 4q (cosine) and
+  4q+1 (sine); on (x2, x3) columns 4q+2 and 4q+3.  For words (a, b):
+  ``u = ((a >> 8) + 1) * 2**-24`` in [2**-24, 1], ``r = sqrt(-2 ln u)``,
+  ``t = 2 pi ((b >> 8) * 2**-24)``, ``z = (r cos t, r sin t)``, all in float32
+  with IEEE +, -, *, / and sqrt only, in a fixed order: ln from the exponent
+  and an atanh series, sin/cos from Taylor polynomials on the exactly reduced
+  octant (the op-by-op definition is cpp/common/philox.hpp, mirrored in numpy
+  by :func:`logsketch.reference.box_muller`).  |z - exact| < 3e-7 max(1, |z|);
+  |z| <= 5.77.  The entry is ``z * sqrt(1/k)`` in the output dtype.
+- sparse (tag 2): ``h = floor(density * 2**31 + 0.5)`` (float64); the entry
+  is ``+sqrt(1/(density k))`` where ``x_w < h``, the negative where
+  ``h <= x_w < 2h``, 0 elsewhere.
+- srht: ``D_j = -1`` where bit 31 of word ``x_w`` of block (0, j >> 2, tag 3)
+  is set.  The sampled rows s_0..s_{k-1} of H come from a Fisher-Yates
+  shuffle of range(d'): step t reads block (0, t, tag 4) and swaps position t
+  with ``t + floor((x0 + 2**32 x1) (d' - t) / 2**64)``; s_c is the value left
+  at position c.  ``R[c, j] = sqrt(1/k) (-1)**popcount(s_c & j) D_j``.
+- Scales are computed in float64 and rounded once to the dtype; entries are
+  ``dtype(z) * dtype(scale)`` (so float32 and float64 matrices differ only by
+  that rounding).
+
+Results
+-------
+``jl_project(X, k, seed=s)`` equals ``X @ jl_components(k, d, seed=s).T``
+within float summation error, and is bit-identical for any thread count and
+any split of X into row chunks (each output row depends only on its input
+row).  The sparse and srht kinds give the same bits at every SIMD level; the
+gaussian kind too, except that the scalar level (no FMA) rounds each product
+separately.  NaN and inf in X propagate: to every output of their row for
+gaussian and srht, to the outputs whose row of R has a nonzero in their
+column for sparse.  The GPU (CUDA arrays) is not supported by this family yet.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core
+from ._arrays import is_cuda_array
+
+__all__ = ["JLDistortion", "JLProjection", "jl_components", "jl_distortion", "jl_min_dim", "jl_project"]
+
+KINDS = ("gaussian", "sparse", "srht")
+_MAX_DIM = 2**32  # rows and 4-column blocks index 32-bit Philox counter words
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def _check_int(value, name, low, high=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        bound = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be {bound}; got {value}")
+    return value
+
+
+def _check_kind(kind):
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be a str; got {type(kind).__name__}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+    return kind
+
+
+def _resolve_density(density, n_features):
+    """density="auto" -> 1/sqrt(n_features); else a float in [2**-32, 1]."""
+    if isinstance(density, str):
+        if density != "auto":
+            raise ValueError(f"density must be 'auto' or a float in (0, 1]; got {density!r}")
+        return float(1 / np.sqrt(n_features))
+    if isinstance(density, bool) or not isinstance(density, numbers.Real):
+        raise TypeError(f"density must be 'auto' or a float; got {type(density).__name__}")
+    density = float(density)
+    if not 0 < density <= 1:
+        raise ValueError(f"density must be in (0, 1]; got {density!r}")
+    if math.floor(density * 2.0**31 + 0.5) < 1:
+        raise ValueError(f"density must be at least 2**-32 (Philox word resolution); got {density!r}")
+    return density
+
+
+def _check_seed(seed):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int in [0, 2**64); got {type(seed).__name__}")
+    seed = int(seed)
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be in [0, 2**64); got {seed}")
+    return seed
+
+
+def _padded(n_features):
+    return 1 << max(0, (n_features - 1).bit_length())
+
+
+def _check_matrix(n_components, n_features, kind, density, seed):
+    """Validated (k, d, kind, density, seed); density is resolved for every kind."""
+    k = _check_int(n_components, "n_components", 1, _MAX_DIM - 1)
+    d = _check_int(n_features, "n_features", 1, _MAX_DIM - 1)
+    kind = _check_kind(kind)
+    density = _resolve_density(density, d)
+    seed = _check_seed(seed)
+    if kind == "srht" and k > _padded(d):
+        raise ValueError(
+            f"kind='srht' needs n_components <= {_padded(d)} (n_features={d} rounded up to a power of two); got {k}"
+        )
+    return k, d, kind, density, seed
+
+
+def _issparse(x):
+    """scipy.sparse input, without importing scipy for users who never did."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(x)
+
+
+def _float_dtype(dtype, name):
+    """float32/float64 as they are, float16 widened to float32; TypeError otherwise."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f" and dtype.itemsize == 2:
+        return np.dtype(np.float32)
+    if dtype.kind == "f" and dtype.itemsize in (4, 8):
+        return np.dtype(dtype.type)  # native byte order
+    raise TypeError(f"{name} must have a float dtype (float32 or float64; float16 is widened); got {dtype}")
+
+
+def _as_csr(X):
+    """X as CSR with sorted, unique indices (copied only when it is not already)."""
+    dtype = _float_dtype(X.dtype, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features); got {X.ndim}-D")
+    if X.format != "csr" or X.dtype != dtype:
+        X = X.tocsr().astype(dtype, copy=False)
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def _as_dense(X):
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"X must be a 2-D array of floats; could not convert {type(X).__name__}: {exc}") from None
+    dtype = _float_dtype(arr.dtype, "X")
+    if arr.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {arr.shape}")
+    if arr.dtype != dtype or not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+    return arr
+
+
+# --------------------------------------------------------------------------- public functions
+
+
+def jl_min_dim(n_samples, eps=0.1, *, rule="jl"):
+    """The number of components that keeps N points' distances within 1 +- eps.
+
+    Parameters
+    ----------
+    n_samples : int, float or array_like
+        N, the number of points (>= 1, finite).
+    eps : float or array_like
+        The distortion, in (0, 1).  Broadcast against ``n_samples``.
+    rule : {"jl", "entropy"}
+        ``"jl"``: scikit-learn's ``johnson_lindenstrauss_min_dim``, exactly:
+        ``int(4 ln N / (eps**2 / 2 - eps**3 / 3))``, truncated.
+        ``"entropy"``: the minimum-entropy word-vector rule k > 8.33 ln N, the
+        smallest such integer; ``eps`` is checked but unused.
+
+    Returns
+    -------
+    int for scalar inputs, int64 ndarray of the broadcast shape otherwise.
+
+    The lemma's bound holds with high probability, not for every seed: at
+    k = jl_min_dim(N, eps) the tests (tests/test_jl_distortion.py) see every
+    pair within eps at eps = 0.5 and at least 99.9% of pairs within eps at
+    eps = 0.3 and 0.2, for every kind; check your own data with
+    :func:`jl_distortion`.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric ``n_samples`` or ``eps``, or a ``rule`` that is not a str.
+    ValueError
+        ``eps`` outside (0, 1), ``n_samples`` below 1, either not finite, or an
+        unknown ``rule``.
+
+    Examples
+    --------
+    >>> import logsketch
+    >>> logsketch.jl_min_dim(1_000_000, eps=0.5)
+    663
+    >>> logsketch.jl_min_dim([1e4, 1e5, 1e6], eps=0.1)
+    array([ 7894,  9868, 11841])
+    >>> logsketch.jl_min_dim(1_000_000, rule="entropy")
+    116
+    """
+    if not isinstance(rule, str):
+        raise TypeError(f"rule must be a str; got {type(rule).__name__}")
+    if rule not in ("jl", "entropy"):
+        raise ValueError(f"rule must be 'jl' or 'entropy'; got {rule!r}")
+    n = _real_array(n_samples, "n_samples")
+    e = _real_array(eps, "eps")
+    if np.any(~np.isfinite(e)) or np.any(e <= 0) or np.any(e >= 1):
+        raise ValueError(f"eps must be in (0, 1) (where the JL bound is defined); got {eps!r}")
+    if np.any(~np.isfinite(n)) or np.any(n < 1):
+        raise ValueError(f"n_samples must be a finite number >= 1; got {n_samples!r}")
+    if rule == "jl":
+        out = (4 * np.log(n) / ((e**2 / 2) - (e**3 / 3))).astype(np.int64)
+    else:
+        out = np.floor(8.33 * np.log(n)).astype(np.int64) + 1
+    return int(out) if out.ndim == 0 else out
+
+
+def _real_array(x, name):
+    arr = np.asarray(x)
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real number or an array of them; got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def jl_components(n_components, n_features, *, kind="gaussian", density="auto", seed=0, dtype=np.float32):
+    """The random matrix R that :func:`jl_project` multiplies by, materialized.
+
+    For inspection and references: it takes O(n_components x n_features)
+    memory, which :func:`jl_project` never does.
+
+    Parameters
+    ----------
+    n_components : int
+        k, in [1, 2**32).  For ``kind="srht"`` at most n_features rounded up
+        to a power of two.
+    n_features : int
+        d, in [1, 2**32).
+    kind : {"gaussian", "sparse", "srht"}
+    density : "auto" or float
+        The sparse kind's fraction of nonzeros, in [2**-32, 1]; "auto" is
+        1/sqrt(n_features).  Checked for every kind, used by "sparse" only.
+    seed : int
+        In [0, 2**64).
+    dtype : float32 or float64
+
+    Returns
+    -------
+    ndarray (n_components, n_features) for "gaussian" and "srht";
+    scipy.sparse.csr_array for "sparse".  Bit-identical for the same
+    arguments on every call, thread count and SIMD level (the mapping is in
+    this module's docstring).
+
+    Raises
+    ------
+    TypeError
+        Non-integer ``n_components``, ``n_features`` or ``seed``; a ``dtype``
+        other than float32/float64; a non-str ``kind``.
+    ValueError
+        Values out of range (named), an unknown ``kind``.
+
+    Examples
+    --------
+    >>> import numpy as np, logsketch
+    >>> R = logsketch.jl_components(3, 8, seed=1)
+    >>> R.shape, R.dtype
+    ((3, 8), dtype('float32'))
+    >>> X = np.ones((2, 8), dtype=np.float32)
+    >>> np.allclose(logsketch.jl_project(X, 3, seed=1), X @ R.T, rtol=1e-5)
+    True
+    """
+    k, d, kind, density, seed = _check_matrix(n_components, n_features, kind, density, seed)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
+    if dtype not in _DTYPES:
+        raise TypeError(f"dtype must be float32 or float64; got {dtype}")
+    if kind == "sparse":
+        import scipy.sparse
+
+        data, indices, indptr = _core.jl_sparse_components(k, d, seed, density, dtype.name)
+        return scipy.sparse.csr_array((data, indices, indptr), shape=(k, d))
+    out = np.empty((k, d), dtype=dtype)
+    _core.jl_dense_components(out, kind, seed, density)
+    return out
+
+
+def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
+    """Project the rows of X to ``n_components`` dimensions: ``X @ R.T``.
+
+    R is :func:`jl_components` of the same arguments (and X's dtype), generated
+    tile by tile: the memory beyond X and the result stays a few MiB whatever
+    n_components x n_features is (the srht kind also keeps the n_features
+    signs and one padded row per thread).  R is generated again on every
+    call, k x n_features random numbers: for many calls on small chunks with a
+    large k x n_features, a materialized R (:func:`jl_components`) and a
+    matmul can be faster, if it fits.
+
+    Parameters
+    ----------
+    X : array_like (n_samples, n_features) or scipy.sparse matrix/array
+        float32 or float64 (float16 is widened to float32; a documented copy);
+        C or Fortran order or any strides.  Sparse input of any format is
+        converted to CSR with sorted indices (a copy unless it already is).
+        n_samples may be 0.
+    n_components : int
+        k, in [1, 2**32); for ``kind="srht"`` at most n_features rounded up to
+        a power of two.
+    kind, density, seed
+        As :func:`jl_components`.
+
+    Returns
+    -------
+    ndarray (n_samples, n_components), C-contiguous, of X's float dtype
+    (dense for sparse X too).  Equal to ``X @ jl_components(...).T`` within
+    float summation error, and bit-identical for any thread count and any split
+    of X into row chunks; see the module docstring for SIMD levels and NaN/inf.
+
+    Raises
+    ------
+    TypeError
+        X of a non-float dtype (int, bool, complex, object), X on a CUDA
+        device, or bad argument types (named).
+    ValueError
+        X not 2-D or with no columns, or argument values out of range (named).
+
+    Examples
+    --------
+    >>> import numpy as np, logsketch
+    >>> X = np.random.default_rng(0).standard_normal((1000, 4096), dtype=np.float32)
+    >>> Y = logsketch.jl_project(X, 256, kind="srht", seed=7)
+    >>> Y.shape, Y.dtype
+    ((1000, 256), dtype('float32'))
+    >>> d = logsketch.jl_distortion(X, Y, seed=0)
+    >>> bool(d.max_distortion < 0.5)
+    True
+    """
+    if is_cuda_array(X):
+        raise TypeError("X is a CUDA array: the JL family runs on the CPU only so far; pass a numpy array")
+    sparse = _issparse(X)
+    X = _as_csr(X) if sparse else _as_dense(X)
+    n, d = X.shape
+    if d < 1:
+        raise ValueError(f"X must have at least one column (feature); got shape {X.shape}")
+    k, d, kind, density, seed = _check_matrix(n_components, d, kind, density, seed)
+    out = np.empty((n, k), dtype=X.dtype)
+    if sparse:
+        _core.jl_project_csr(X.data, X.indices, X.indptr, n, d, out, kind, k, seed, density)
+    else:
+        _core.jl_project_dense(X, out, kind, k, seed, density)
+    return out
+
+
+# --------------------------------------------------------------------------- distortion
+
+
+@dataclass(frozen=True)
+class JLDistortion:
+    """Squared-distance ratios ||y_i - y_j||^2 / ||x_i - x_j||^2 on sampled pairs.
+
+    Attributes
+    ----------
+    ratios : float64 ndarray (n,)
+    pairs : int64 ndarray (n, 2), i < j: the pairs the ratios belong to (pairs
+        of identical points, whose ratio is undefined, are left out).
+    min, max, mean, std : float
+        Summary of ``ratios`` (NaN when there are none).
+    max_distortion : float
+        max |ratio - 1|: the smallest eps the sample satisfies.
+    """
+
+    ratios: np.ndarray
+    pairs: np.ndarray
+    min: float
+    max: float
+    mean: float
+    std: float
+    max_distortion: float
+
+    def fraction_within(self, eps):
+        """The fraction of pairs with |ratio - 1| <= eps."""
+        if self.ratios.size == 0:
+            return float("nan")
+        return float(np.mean(np.abs(self.ratios - 1) <= eps))
+
+
+def _sample_pairs(n, n_pairs, seed):
+    """Distinct pairs (i < j) of range(n): all of them, or n_pairs drawn from seed."""
+    total = n * (n - 1) // 2
+    if n_pairs is None or n_pairs >= total:
+        i, j = np.triu_indices(n, k=1)
+        return np.stack([i, j], axis=1).astype(np.int64)
+    t = np.sort(np.random.default_rng(seed).choice(total, size=n_pairs, replace=False)).astype(np.int64)
+    # Pair t in row-major order of the upper triangle: row i starts at
+    # S(i) = i (2n - i - 1) / 2; invert with a float estimate, then fix it up.
+    i = np.floor(((2 * n - 1) - np.sqrt((2.0 * n - 1) ** 2 - 8.0 * t)) / 2).astype(np.int64)
+    start = lambda r: r * (2 * n - r - 1) // 2  # noqa: E731
+    i = np.where(start(i) > t, i - 1, i)
+    i = np.where(start(i + 1) <= t, i + 1, i)
+    j = t - start(i) + i + 1
+    return np.stack([i, j], axis=1)
+
+
+def _squared_distances(Z, pairs):
+    out = np.empty(len(pairs), dtype=np.float64)
+    for s in range(0, len(pairs), 4096):  # bounded temporaries
+        p = pairs[s : s + 4096]
+        diff = Z[p[:, 0]] - Z[p[:, 1]]
+        if _issparse(diff):
+            out[s : s + 4096] = np.asarray(diff.multiply(diff).sum(axis=1), dtype=np.float64).ravel()
+        else:
+            diff = diff.astype(np.float64)
+            out[s : s + 4096] = np.einsum("ij,ij->i", diff, diff)
+    return out
+
+
+def jl_distortion(X, Y, n_pairs=1000, *, seed=0):
+    """How well Y = projection(X) keeps the pairwise squared distances of X.
+
+    Parameters
+    ----------
+    X : array_like (n_samples, n_features) or scipy.sparse
+        The original points (any real dtype).
+    Y : array_like (n_samples, n_components)
+        Their projections.
+    n_pairs : int or None
+        How many distinct pairs to sample; None (or at least all pairs) uses
+        every pair.
+    seed : int
+        Seed of the pair sample (numpy's default_rng).
+
+    Returns
+    -------
+    JLDistortion
+        The ratios, the pairs, and summary statistics (``max_distortion`` is
+        the smallest eps the sampled pairs satisfy).
+
+    Raises
+    ------
+    TypeError
+        Non-numeric X or Y, or a non-integer n_pairs.
+    ValueError
+        X or Y not 2-D, different numbers of rows, fewer than 2 rows, or
+        n_pairs < 1.
+
+    Examples
+    --------
+    >>> import numpy as np, logsketch
+    >>> X = np.random.default_rng(1).standard_normal((200, 1000))
+    >>> k = logsketch.jl_min_dim(200, eps=0.5)
+    >>> result = logsketch.jl_distortion(X, logsketch.jl_project(X, k), n_pairs=None)
+    >>> result.fraction_within(0.5)
+    1.0
+    """
+    if not _issparse(X):
+        X = _real_matrix(X, "X")
+    Y = _real_matrix(Y, "Y")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D; got {X.ndim}-D")
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}")
+    if X.shape[0] < 2:
+        raise ValueError(f"X and Y need at least 2 rows to form a pair; got {X.shape[0]}")
+    if n_pairs is not None:
+        n_pairs = _check_int(n_pairs, "n_pairs", 1)
+    if _issparse(X):
+        X = X.tocsr()
+    pairs = _sample_pairs(X.shape[0], n_pairs, seed)
+    dx = _squared_distances(X, pairs)
+    dy = _squared_distances(Y, pairs)
+    keep = dx > 0
+    ratios, pairs = dy[keep] / dx[keep], pairs[keep]
+    if ratios.size == 0:
+        nan = float("nan")
+        return JLDistortion(ratios, pairs, nan, nan, nan, nan, nan)
+    return JLDistortion(
+        ratios,
+        pairs,
+        float(ratios.min()),
+        float(ratios.max()),
+        float(ratios.mean()),
+        float(ratios.std()),
+        float(np.abs(ratios - 1).max()),
+    )
+
+
+def _real_matrix(x, name):
+    arr = np.asarray(x)
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of real numbers; got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D; got shape {arr.shape}")
+    return arr
+
+
+def __getattr__(name):
+    # JLProjection subclasses scikit-learn's BaseEstimator when scikit-learn is
+    # installed; building it on first use keeps `import logsketch` from
+    # importing scikit-learn (about 0.8 s).
+    if name == "JLProjection":
+        from ._jl_estimator import build_class
+
+        cls = build_class()
+        globals()["JLProjection"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
