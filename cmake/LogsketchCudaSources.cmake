@@ -6,9 +6,16 @@
 set(LOGSKETCH_CUDA_SOURCES
   cuda/mitchell/mitchell_elementwise.cu
   cuda/mitchell/mitchell_matmul.cu
+  cuda/jl/jl_materialize.cu
+  cuda/jl/jl_project.cu
 )
 set(LOGSKETCH_CUDA_BINDING_SOURCES
   cuda/bindings/module.cpp
   cuda/bindings/cuda_common_bindings.cpp
   cuda/bindings/mitchell_cuda_bindings.cpp
+  cuda/bindings/jl_cuda_bindings.cpp
 )
+# The JL kernels generate R with philox.hpp's Box-Muller, whose bits match the
+# CPU's only when every a*b+c rounds twice (the CPU builds with -ffp-contract=off).
+set_source_files_properties(cuda/jl/jl_materialize.cu cuda/jl/jl_project.cu
+  PROPERTIES COMPILE_OPTIONS "-fmad=false")

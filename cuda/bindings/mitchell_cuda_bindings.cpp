@@ -14,6 +14,7 @@
 #include "../common/cuda_check.cuh"
 #include "../common/device_guard.cuh"
 #include "../mitchell/mitchell_cuda.hpp"
+#include "device_checks.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -58,34 +59,6 @@ void check_operand(const char* name, std::uintptr_t ptr, const Dims& shape, cons
     if (ptr == 0 && numel(shape) != 0) throw py::value_error(std::string(name) + " is a null pointer");
 }
 
-// A pointer the device can dereference: device or managed memory on `device`,
-// or registered host memory.  Plain host memory would fault inside the kernel
-// and poison the CUDA context of the whole process.
-void check_pointer(const char* name, std::uintptr_t ptr, int device) {
-    if (ptr == 0) return;
-    cudaPointerAttributes attr{};
-    const cudaError_t err = cudaPointerGetAttributes(&attr, reinterpret_cast<const void*>(ptr));
-    if (err != cudaSuccess) {
-        cudaGetLastError();
-        throw py::value_error(std::string(name) + " is not a CUDA device pointer (" + cudaGetErrorString(err) + ")");
-    }
-    if (attr.type == cudaMemoryTypeUnregistered) {
-        throw py::value_error(std::string(name) + " points to host memory, not CUDA device memory");
-    }
-    if (attr.type == cudaMemoryTypeDevice && attr.device != device) {
-        throw py::value_error(std::string(name) + " lives on device " + std::to_string(attr.device) +
-                              ", not on device " + std::to_string(device));
-    }
-}
-
-void check_device(int device) {
-    int count = 0;
-    LOGSKETCH_CUDA_CHECK(cudaGetDeviceCount(&count));
-    if (device < 0 || device >= count) {
-        throw py::value_error("device must be in [0, " + std::to_string(count) + "); got " + std::to_string(device));
-    }
-}
-
 cudaStream_t as_stream(std::uintptr_t stream) { return reinterpret_cast<cudaStream_t>(stream); }
 
 void binary(std::uintptr_t a_ptr, const Dims& a_shape, const Dims& a_strides, std::uintptr_t b_ptr,
@@ -118,9 +91,9 @@ void binary(std::uintptr_t a_ptr, const Dims& a_shape, const Dims& a_strides, st
     py::gil_scoped_release release;
     check_device(device);
     gpu::DeviceGuard guard(device);
-    check_pointer("a", a_ptr, device);
-    check_pointer("b", b_ptr, device);
-    check_pointer("out", out_ptr, device);
+    check_pointer("a", a_ptr, device, /*allow_null=*/true);
+    check_pointer("b", b_ptr, device, /*allow_null=*/true);
+    check_pointer("out", out_ptr, device, /*allow_null=*/true);
     mitchell::gpu::binary(p, as_stream(stream));
 }
 
@@ -173,10 +146,10 @@ void matmul(std::uintptr_t a_ptr, const Dims& a_shape, const Dims& a_strides, st
     check_device(device);
     gpu::DeviceGuard guard(device);
     if (k > 0) {
-        check_pointer("a", a_ptr, device);
-        check_pointer("b", b_ptr, device);
+        check_pointer("a", a_ptr, device, /*allow_null=*/true);
+        check_pointer("b", b_ptr, device, /*allow_null=*/true);
     }
-    check_pointer("out", out_ptr, device);
+    check_pointer("out", out_ptr, device, /*allow_null=*/true);
     mitchell::gpu::matmul(p, as_stream(stream));
 }
 

@@ -59,7 +59,16 @@ row).  The sparse and srht kinds give the same bits at every SIMD level; the
 gaussian kind too, except that the scalar level (no FMA) rounds each product
 separately.  NaN and inf in X propagate: to every output of their row for
 gaussian and srht, to the outputs whose row of R has a nonzero in their
-column for sparse.  The GPU (CUDA arrays) is not supported by this family yet.
+column for sparse.
+
+On the GPU
+----------
+CUDA arrays (torch tensors, CuPy arrays) run on their device and come back as
+the same framework's arrays, on its current stream (logsketch/_jl_gpu.py):
+the same argument checks, the same R bit for bit, and ``X @ R.T`` within float
+summation error (not the CPU's bits: the GPU sums in another order).  float16
+and bfloat16 are widened to float32; kind="srht" needs n_features <= 2**14
+there.
 """
 
 from __future__ import annotations
@@ -354,10 +363,12 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
     Raises
     ------
     TypeError
-        X of a non-float dtype (int, bool, complex, object), X on a CUDA
-        device, or bad argument types (named).
+        X of a non-float dtype (int, bool, complex, object), a CUDA array
+        that is neither a torch tensor nor a CuPy array, or bad argument
+        types (named).
     ValueError
-        X not 2-D or with no columns, or argument values out of range (named).
+        X not 2-D or with no columns, argument values out of range (named),
+        or kind="srht" with n_features above 2**14 for a CUDA array.
 
     Examples
     --------
@@ -371,7 +382,9 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
     True
     """
     if is_cuda_array(X):
-        raise TypeError("X is a CUDA array: the JL family runs on the CPU only so far; pass a numpy array")
+        from . import _jl_gpu
+
+        return _jl_gpu.project(X, n_components, kind, density, seed)
     sparse = _issparse(X)
     X = _as_csr(X) if sparse else _as_dense(X)
     n, d = X.shape

@@ -1,0 +1,128 @@
+// Bindings of the JL CUDA kernels.  The Python layer (logsketch/_jl_gpu.py)
+// validates as the CPU path does, makes X's rows contiguous, allocates the
+// output and the SRHT's sampled rows in the caller's framework and picks the
+// stream; these functions take raw device pointers and sizes (in elements),
+// re-check what the kernels rely on, switch to the arrays' device, release
+// the GIL and enqueue on the given stream.
+#include <cuda_runtime_api.h>
+#include <pybind11/pybind11.h>
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "../common/device_guard.cuh"
+#include "../jl/jl_cuda.hpp"
+#include "device_checks.hpp"
+#include "register.hpp"
+
+namespace logsketch::bindings {
+
+namespace py = pybind11;
+namespace jg = jl::gpu;
+
+namespace {
+
+constexpr std::int64_t kMaxDim = std::int64_t(1) << 32;
+
+jg::Dtype parse_dtype(const std::string& name) {
+    if (name == "float32") return jg::Dtype::float32;
+    if (name == "float64") return jg::Dtype::float64;
+    throw py::type_error("dtype must be 'float32' or 'float64'; got '" + name + "'");
+}
+
+jg::Kind parse_kind(const std::string& name) {
+    if (name == "gaussian") return jg::Kind::gaussian;
+    if (name == "sparse") return jg::Kind::sparse;
+    if (name == "srht") return jg::Kind::srht;
+    throw py::value_error("kind must be 'gaussian', 'sparse' or 'srht'; got '" + name + "'");
+}
+
+std::int64_t padded(std::int64_t d) {
+    std::int64_t n = 1;
+    while (n < d) n *= 2;
+    return n;
+}
+
+// What the CPU's bindings check too (cpp/jl/jl.hpp's preconditions).
+jg::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed, double density,
+                  std::uintptr_t srht_rows) {
+    const jg::Kind kd = parse_kind(kind);
+    if (k < 1 || k >= kMaxDim) throw py::value_error("k must be in [1, 2**32); got " + std::to_string(k));
+    if (d < 1 || d >= kMaxDim) throw py::value_error("d must be in [1, 2**32); got " + std::to_string(d));
+    if (!(density > 0 && density <= 1) || std::floor(density * 2147483648.0 + 0.5) < 1) {
+        throw py::value_error("density must be in [2**-32, 1]; got " + std::to_string(density));
+    }
+    if (kd == jg::Kind::srht) {
+        if (k > padded(d)) {
+            throw py::value_error("k must be at most d rounded up to a power of two for kind 'srht'; got k=" +
+                                  std::to_string(k) + ", d=" + std::to_string(d));
+        }
+        if (srht_rows == 0) throw py::value_error("srht_rows must be a device pointer for kind 'srht'");
+    }
+    return {kd, k, d, seed, density, reinterpret_cast<const std::int64_t*>(srht_rows)};
+}
+
+void components(std::uintptr_t out, const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed,
+                double density, const std::string& dtype, std::uintptr_t srht_rows, std::uintptr_t stream,
+                int device) {
+    const jg::Dtype dt = parse_dtype(dtype);
+    const jg::Matrix r = matrix(kind, k, d, seed, density, srht_rows);
+    py::gil_scoped_release release;
+    check_device(device);
+    gpu::DeviceGuard guard(device);
+    check_pointer("out", out, device);
+    if (r.kind == jg::Kind::srht) check_pointer("srht_rows", srht_rows, device);
+    try {
+        jg::components(r, dt, reinterpret_cast<void*>(out), reinterpret_cast<cudaStream_t>(stream));
+    } catch (const std::invalid_argument& e) {
+        throw py::value_error(e.what());
+    }
+}
+
+void project(std::uintptr_t x, std::int64_t n, std::int64_t d, std::int64_t rs, std::uintptr_t y,
+             const std::string& kind, std::int64_t k, std::uint64_t seed, double density, const std::string& dtype,
+             std::uintptr_t srht_rows, std::uintptr_t stream, int device) {
+    const jg::Dtype dt = parse_dtype(dtype);
+    const jg::Matrix r = matrix(kind, k, d, seed, density, srht_rows);
+    if (n < 0) throw py::value_error("n must be >= 0; got " + std::to_string(n));
+    if (n > 1 && rs < d) {
+        throw py::value_error("rs (X's row stride) must be >= d for non-overlapping rows; got rs=" +
+                              std::to_string(rs) + ", d=" + std::to_string(d));
+    }
+    if (r.kind == jg::Kind::srht && padded(d) > jg::kMaxSrhtOrder) {
+        throw py::value_error("kind 'srht' on the GPU supports d up to " + std::to_string(jg::kMaxSrhtOrder) +
+                              "; got " + std::to_string(d));
+    }
+    if (n == 0) return;
+    py::gil_scoped_release release;
+    check_device(device);
+    gpu::DeviceGuard guard(device);
+    check_pointer("x", x, device);
+    check_pointer("y", y, device);
+    if (r.kind == jg::Kind::srht) check_pointer("srht_rows", srht_rows, device);
+    const jg::ProjectParams p{dt, n, reinterpret_cast<const void*>(x), rs, reinterpret_cast<void*>(y)};
+    try {
+        jg::project(r, p, reinterpret_cast<cudaStream_t>(stream));
+    } catch (const std::invalid_argument& e) {
+        throw py::value_error(e.what());
+    }
+}
+
+}  // namespace
+
+void register_jl_cuda(py::module_& m) {
+    m.def("jl_components", &components, py::arg("out"), py::arg("kind"), py::arg("k"), py::arg("d"),
+          py::arg("seed"), py::arg("density"), py::arg("dtype"), py::arg("srht_rows"), py::arg("stream"),
+          py::arg("device"),
+          "R (k x d, C-contiguous, dense for every kind) into the device buffer `out`, enqueued on `stream`; "
+          "srht_rows: device pointer to the k sampled rows (int64), kind 'srht' only (0 otherwise).");
+    m.def("jl_project", &project, py::arg("x"), py::arg("n"), py::arg("d"), py::arg("rs"), py::arg("y"),
+          py::arg("kind"), py::arg("k"), py::arg("seed"), py::arg("density"), py::arg("dtype"), py::arg("srht_rows"),
+          py::arg("stream"), py::arg("device"),
+          "y (n x k, C-contiguous) = X R^T for X n x d with row stride rs (elements) and contiguous rows, "
+          "enqueued on `stream`.");
+}
+
+}  // namespace logsketch::bindings
