@@ -18,14 +18,7 @@ Without PyTorch or a CUDA device it prints why and exits 0.
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import json
-import platform
-import re
-import statistics
-import sys
-from pathlib import Path
+from _gpu_harness import cuda_time, machine, save, start
 
 SIZES = {
     "small": {"elementwise": [1 << 20, 1 << 22], "matmul": [512, 1024], "repeats": 3},
@@ -33,36 +26,13 @@ SIZES = {
 }
 
 
-def _skip(reason):
-    print(f"bench_mitchell_gpu: skipped: {reason}")
-    sys.exit(0)
-
-
-def _time(torch, fn, repeats, inner):
-    """Median seconds per call of fn over `repeats` runs of `inner` back-to-back calls."""
-    for _ in range(2):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeats):
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(inner):
-            fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) / 1e3 / inner)
-    return statistics.median(times)
-
-
 def bench_elementwise(torch, logsketch, n, repeats):
     a = torch.randn(n, device="cuda")
     b = torch.randn(n, device="cuda")
     out = torch.empty_like(a)
     nbytes = n * a.element_size()
-    t_ours = _time(torch, lambda: logsketch.mitchell_multiply(a, b, out=out), repeats, inner=10)
-    t_copy = _time(torch, lambda: out.copy_(a), repeats, inner=10)
+    t_ours = cuda_time(torch, lambda: logsketch.mitchell_multiply(a, b, out=out), repeats, inner=10)
+    t_copy = cuda_time(torch, lambda: out.copy_(a), repeats, inner=10)
     ours_gbs = 3 * nbytes / t_ours / 1e9
     copy_gbs = 2 * nbytes / t_copy / 1e9
     return {
@@ -83,8 +53,8 @@ def bench_matmul(torch, logsketch, n, dtype, data, repeats):
     a, b = a.to(tdt), b.to(tdt)
     out = torch.empty(n, n, device="cuda", dtype=tdt)
     inner = 1 if n >= 4096 else 3
-    t_ours = _time(torch, lambda: logsketch.mitchell_matmul(a, b, out=out), repeats, inner)
-    t_peer = _time(torch, lambda: torch.matmul(a, b, out=out), repeats, inner)
+    t_ours = cuda_time(torch, lambda: logsketch.mitchell_matmul(a, b, out=out), repeats, inner)
+    t_peer = cuda_time(torch, lambda: torch.matmul(a, b, out=out), repeats, inner)
     flops = 2.0 * n**3
     peer = f"torch.matmul {dtype}" + (" (TF32 off)" if dtype == "float32" else " (tensor cores)")
     return {
@@ -93,22 +63,6 @@ def bench_matmul(torch, logsketch, n, dtype, data, repeats):
         "peer": peer, "peer_ms": t_peer * 1e3, "peer_throughput": flops / t_peer / 1e12,
         "ratio": t_peer / t_ours,
     }  # fmt: skip
-
-
-def machine(torch, logsketch):
-    props = torch.cuda.get_device_properties(0)
-    return {
-        "gpu": props.name,
-        "compute_capability": f"{props.major}.{props.minor}",
-        "sms": props.multi_processor_count,
-        "memory_gib": round(props.total_memory / 2**30, 1),
-        "torch": torch.__version__,
-        "torch_cuda": torch.version.cuda,
-        "logsketch": logsketch.__version__,
-        "logsketch_cuda": logsketch.config()["cuda"],
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def print_table(rows):
@@ -127,28 +81,9 @@ def print_table(rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--out", type=Path, help="JSON path (default bench/results/<date>-<gpu>.json)")
-    args = parser.parse_args()
-
-    try:
-        import torch
-    except ImportError:
-        _skip("PyTorch is not installed")
-    if not torch.cuda.is_available():
-        _skip("PyTorch sees no CUDA device")
-    import logsketch
-
-    status = logsketch.config()["cuda"]
-    if not status.get("built") or not status.get("device_found"):
-        _skip(f"logsketch's CUDA module is unavailable: {status.get('detail')}")
-
-    torch.backends.cuda.matmul.allow_tf32 = False  # the float32 peer is a true float32 GEMM
-    torch.backends.cudnn.allow_tf32 = False
+    args, torch, logsketch = start("bench_mitchell_gpu", __doc__, SIZES, "")
     cfg = SIZES[args.size]
     info = machine(torch, logsketch)
-    print(f"GPU: {info['gpu']} (cc {info['compute_capability']}, {info['sms']} SMs), torch {info['torch']}")
 
     rows = []
     for n in cfg["elementwise"]:
@@ -162,20 +97,7 @@ def main():
         torch.cuda.empty_cache()
     print_table(rows)
 
-    out = args.out
-    if out is None:
-        gpu = re.sub(r"[^A-Za-z0-9]+", "-", info["gpu"]).strip("-").lower()
-        out = Path(__file__).resolve().parent / "results" / f"{datetime.date.today():%Y-%m-%d}-{gpu}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        "benchmark": "mitchell_gpu",
-        "size": args.size,
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": info,
-        "results": rows,
-    }
-    out.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {out}")
+    save("mitchell_gpu", args, info, rows, "")
 
 
 if __name__ == "__main__":

@@ -367,7 +367,6 @@ def test_many_small_matrices(simd_level, dtype):
 def test_vector_operands(simd_level, dtype, compensated):
     rng = np.random.default_rng(41)
     v = random_normals(rng, dtype, 97, (-3, 3))
-    w = random_normals(rng, dtype, 97, (-3, 3))
     mat = random_normals(rng, dtype, 97 * 7, (-3, 3)).reshape(97, 7)
     mat_t = random_normals(rng, dtype, 7 * 97, (-3, 3)).reshape(7, 97)
     stack = random_normals(rng, dtype, 2 * 97 * 7, (-3, 3)).reshape(2, 97, 7)
