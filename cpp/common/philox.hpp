@@ -35,11 +35,7 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__CUDACC__)
-#define LOGSKETCH_HD __host__ __device__
-#else
-#define LOGSKETCH_HD
-#endif
+#include "host_device.hpp"
 
 namespace logsketch::philox {
 namespace {

@@ -2,11 +2,13 @@
 //
 // Written with selects only, so the same source vectorises in every per-ISA
 // translation unit that includes it (mitchell_elementwise_<isa>.cpp) and serves
-// as the reference-exact definition in C++.  Internal linkage (static): each
+// as the reference-exact definition in C++, on the host and in the CUDA
+// kernels (cuda/mitchell/mitchell_device.cuh).  Internal linkage (static): each
 // per-ISA translation unit keeps its own copy, so the linker can never hand an
 // AVX-512 build of it to the baseline path.
 #pragma once
 
+#include "../common/host_device.hpp"
 #include "mitchell_formats.hpp"
 
 namespace logsketch::mitchell {
@@ -14,7 +16,7 @@ namespace logsketch::mitchell {
 // Clamp a shifted Mitchell sum (see kOffset) to a magnitude: 0 on underflow,
 // inf on overflow, the sum itself otherwise.
 template <class F>
-static inline typename F::Wide clamp_shifted(typename F::Wide t) {
+LOGSKETCH_HD static inline typename F::Wide clamp_shifted(typename F::Wide t) {
     using W = typename F::Wide;
     const W mag = t - kOffset<F>;
     const W capped = mag < F::kInf ? mag : F::kInf;
@@ -22,7 +24,7 @@ static inline typename F::Wide clamp_shifted(typename F::Wide t) {
 }
 
 template <class F>
-static inline typename F::Bits mul_one(typename F::Bits a, typename F::Bits b, typename F::Wide addend) {
+LOGSKETCH_HD static inline typename F::Bits mul_one(typename F::Bits a, typename F::Bits b, typename F::Wide addend) {
     using W = typename F::Wide;
     const W ua = a, ub = b;
     const W sign = (ua ^ ub) & F::kSign;
@@ -38,7 +40,7 @@ static inline typename F::Bits mul_one(typename F::Bits a, typename F::Bits b, t
 }
 
 template <class F>
-static inline typename F::Bits div_one(typename F::Bits a, typename F::Bits b, typename F::Wide addend) {
+LOGSKETCH_HD static inline typename F::Bits div_one(typename F::Bits a, typename F::Bits b, typename F::Wide addend) {
     using W = typename F::Wide;
     const W ua = a, ub = b;
     const W sign = (ua ^ ub) & F::kSign;
