@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../common/blas.hpp"
 #include "../common/cpu_features.hpp"
 #include "../common/threads.hpp"
 #include "register.hpp"
@@ -43,6 +44,7 @@ void register_common(py::module_& m) {
         if (n < 1) throw py::value_error("n must be a positive integer; got " + std::to_string(n));
         set_num_threads(n);
     }, py::arg("n"));
+    m.def("blas", &blas::describe, "The linked BLAS/LAPACK as it reports itself.");
     m.attr("compiler") = compiler();
 #ifdef _OPENMP
     m.attr("openmp") = _OPENMP;

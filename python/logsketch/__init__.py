@@ -7,6 +7,7 @@ on the CPU; CUDA arrays (torch, CuPy) run on the GPU and come back as the same
 framework's arrays (Mitchell so far).
 """
 
+from . import _blas  # noqa: F401  (before anything imports the compiled core)
 from . import reference
 from ._config import (
     get_num_threads,

@@ -91,7 +91,7 @@ def config() -> dict:
         "simd_detected": _core.detected_simd_level(),
         "simd_in_use": _core.simd_level(),
         "threads": _core.get_num_threads(),
-        "blas": None,
+        "blas": _core.blas(),
         "cuda": _cuda_info(),
     }
 
