@@ -12,6 +12,7 @@
 #include "../jl/jl.hpp"
 #include "../jl/jl_random.hpp"
 #include "array_checks.hpp"
+#include "csr_checks.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -76,54 +77,22 @@ void project_dense(const py::array& x, py::array& y, const std::string& kind, st
     jl::project_dense(m, in, out);
 }
 
-// The CSR invariants the kernels index by: indptr non-decreasing from >= 0 to
-// <= nnz, columns in [0, d) and strictly increasing within each row.
-template <class I>
-const char* csr_error(const I* indptr, const I* indices, std::int64_t n, std::int64_t nnz, std::int64_t d) {
-    if (indptr[0] < 0 || indptr[n] > nnz) return "X.indptr points outside X.indices";
-    for (std::int64_t i = 0; i < n; ++i)
-        if (indptr[i + 1] < indptr[i]) return "X.indptr must be non-decreasing";
-    for (std::int64_t i = 0; i < n; ++i) {
-        for (I t = indptr[i]; t < indptr[i + 1]; ++t) {
-            if (indices[t] < 0 || indices[t] >= d) return "X has a column index outside [0, n_features)";
-            if (t > indptr[i] && indices[t] <= indices[t - 1]) return "X must have sorted, unique column indices";
-        }
-    }
-    return nullptr;
-}
-
 void project_csr(const py::array& data, const py::array& indices, const py::array& indptr, std::int64_t n,
                  std::int64_t d, py::array& y, const std::string& kind, std::int64_t k, std::uint64_t seed,
                  double density) {
     const Dtype dt = dtype_of(data, "X.data");
     const jl::Matrix m = matrix(kind, k, d, seed, density);
     require_output(y, dt, n, k, "out");
-    const py::dtype it = indices.dtype(), pt = indptr.dtype();
-    if (it.kind() != 'i' || pt.kind() != 'i' || (it.itemsize() != 4 && it.itemsize() != 8) ||
-        pt.itemsize() != it.itemsize()) {
-        throw py::type_error("X.indices and X.indptr must both be int32 or both int64");
-    }
-    const bool index64 = it.itemsize() == 8;
-    if (data.ndim() != 1 || indices.ndim() != 1 || indptr.ndim() != 1 || !(data.flags() & py::array::c_style) ||
-        !(indices.flags() & py::array::c_style) || !(indptr.flags() & py::array::c_style)) {
-        throw py::value_error("X.data, X.indices and X.indptr must be contiguous 1-D arrays");
-    }
-    if (indptr.shape(0) != n + 1 || data.shape(0) != indices.shape(0)) {
-        throw py::value_error("X.indptr must have n_samples + 1 entries and X.data as many as X.indices");
-    }
-    const jl::CsrX in{dt, n, data.data(), indices.data(), indptr.data(), index64};
+    const CsrView v = csr_view(data, indices, indptr, n, "X");
+    const jl::CsrX in{dt, n, v.data, v.indices, v.indptr, v.index64};
     void* out = y.mutable_data();
-    const char* error = nullptr;
+    std::string error;
     {
         py::gil_scoped_release release;
-        const std::int64_t nnz = indices.shape(0);
-        error = index64 ? csr_error(static_cast<const std::int64_t*>(in.indptr),
-                                    static_cast<const std::int64_t*>(in.indices), n, nnz, d)
-                        : csr_error(static_cast<const std::int32_t*>(in.indptr),
-                                    static_cast<const std::int32_t*>(in.indices), n, nnz, d);
-        if (!error) jl::project_csr(m, in, out);
+        error = csr_invariants(v, n, d, "X");
+        if (error.empty()) jl::project_csr(m, in, out);
     }
-    if (error) throw py::value_error(error);
+    if (!error.empty()) throw py::value_error(error);
 }
 
 void dense_components(py::array& out, const std::string& kind, std::uint64_t seed, double density) {

@@ -23,4 +23,15 @@ void set_simd_level(SimdLevel level);
 SimdLevel parse_simd_level(const std::string& name);
 const char* simd_level_name(SimdLevel level);
 
+// The kernel table of the active level, from one table getter per level (each
+// compiled in its own <unit>_<isa>.cpp with that level's flags).
+template <class Table>
+Table kernels_for(Table (*scalar_table)(), Table (*avx2_table)(), Table (*avx512_table)()) {
+    switch (active_simd_level()) {
+        case SimdLevel::avx512: return avx512_table();
+        case SimdLevel::avx2: return avx2_table();
+        default: return scalar_table();
+    }
+}
+
 }  // namespace logsketch

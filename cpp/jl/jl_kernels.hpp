@@ -1,7 +1,7 @@
 // The per-SIMD-level kernels of the JL family, as tables of function pointers.
 // Each table comes from one set of translation units <name>_<isa>.cpp that
 // include <name>_impl.hpp with their own target flags; the drivers pick a
-// table by the active SIMD level (kernels_for below).
+// table by the active SIMD level (kernels_for, common/cpu_features.hpp).
 #pragma once
 
 #include <cstdint>
@@ -91,16 +91,6 @@ LOGSKETCH_JL_DECLARE(scalar)
 LOGSKETCH_JL_DECLARE(avx2)
 LOGSKETCH_JL_DECLARE(avx512)
 #undef LOGSKETCH_JL_DECLARE
-
-// The tables of the active SIMD level.
-template <class Table>
-Table kernels_for(Table (*scalar_table)(), Table (*avx2_table)(), Table (*avx512_table)()) {
-    switch (active_simd_level()) {
-        case SimdLevel::avx512: return avx512_table();
-        case SimdLevel::avx2: return avx2_table();
-        default: return scalar_table();
-    }
-}
 
 #define LOGSKETCH_JL_ACTIVE(table) kernels_for(&scalar::table, &avx2::table, &avx512::table)
 

@@ -1,0 +1,44 @@
+// Sparse x dense products of the randomized SVD, per SIMD level
+// (csr_kernels_<isa>.cpp include csr_kernels_impl.hpp with their own flags).
+#pragma once
+
+#include <cstdint>
+
+#include "../common/cpu_features.hpp"
+
+namespace logsketch::rsvd {
+
+// Panels (the tall sketches) are row-major with a leading dimension that is a
+// multiple of kPanelAlign elements, padding columns zero, so every row is a
+// whole number of vectors at every level.
+constexpr std::int64_t kPanelAlign = 16;
+
+template <class T>
+struct CsrKernels {
+    // y[i * ld + c] = sum over t in [indptr[i], indptr[i + 1]) of
+    // data[t] * x[indices[t] * ld + c], for rows i in [r0, r1) and c < ld;
+    // one fma per term in increasing t (two roundings at the scalar level),
+    // so the bits do not depend on the row split or the thread count.
+    void (*rows32)(const T* data, const std::int32_t* indices, const std::int32_t* indptr, std::int64_t r0,
+                   std::int64_t r1, const T* x, T* y, std::int64_t ld);
+    void (*rows64)(const T* data, const std::int64_t* indices, const std::int64_t* indptr, std::int64_t r0,
+                   std::int64_t r1, const T* x, T* y, std::int64_t ld);
+};
+
+#define LOGSKETCH_RSVD_DECLARE(isa)        \
+    namespace isa {                        \
+    CsrKernels<float> csr_kernels32();     \
+    CsrKernels<double> csr_kernels64();    \
+    }
+LOGSKETCH_RSVD_DECLARE(scalar)
+LOGSKETCH_RSVD_DECLARE(avx2)
+LOGSKETCH_RSVD_DECLARE(avx512)
+#undef LOGSKETCH_RSVD_DECLARE
+
+template <class T>
+CsrKernels<T> active_csr_kernels() {
+    if constexpr (sizeof(T) == 4) return kernels_for(&scalar::csr_kernels32, &avx2::csr_kernels32, &avx512::csr_kernels32);
+    else return kernels_for(&scalar::csr_kernels64, &avx2::csr_kernels64, &avx512::csr_kernels64);
+}
+
+}  // namespace logsketch::rsvd

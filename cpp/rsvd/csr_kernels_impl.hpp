@@ -1,0 +1,64 @@
+// CSR x row-major panel, written once over simd_lanes.hpp's vectors and
+// compiled per SIMD level.  Each output row keeps up to kChunk vectors of
+// accumulators in registers while it walks its nonzeros, gathering one panel
+// row per nonzero; wider panels take several passes over the row's nonzeros.
+#pragma once
+
+#include <cstdint>
+
+#include "../common/simd_lanes.hpp"
+#include "csr_kernels.hpp"
+
+namespace logsketch::rsvd::LOGSKETCH_ISA {
+namespace {
+
+using namespace logsketch::simd;
+
+template <class T, class I>
+struct Csr {
+    static constexpr int W = lanes_of<T, LOGSKETCH_VEC_BYTES>();
+    static constexpr int kChunk = 8;  // accumulators: half the registers at AVX2, a quarter at AVX-512
+    using V = Vec<T, W>;
+
+    template <int NV>
+    static void row_chunk(const T* data, const I* indices, I b, I e, const T* x, T* y, std::int64_t ld) {
+        V acc[NV] = {};
+        for (I t = b; t < e; ++t) {
+            const V a = splat<V>(data[t]);
+            const T* row = x + static_cast<std::int64_t>(indices[t]) * ld;
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[v] = fmadd(a, load<V>(row + v * W), acc[v]);
+        }
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) store(y + v * W, acc[v]);
+    }
+
+    // The last, narrower chunk of a row: NV picked at run time.
+    template <int NV = kChunk>
+    static void row_tail(int nv, const T* data, const I* indices, I b, I e, const T* x, T* y, std::int64_t ld) {
+        if constexpr (NV >= 1) {
+            if (nv == NV) return row_chunk<NV>(data, indices, b, e, x, y, ld);
+            return row_tail<NV - 1>(nv, data, indices, b, e, x, y, ld);
+        }
+    }
+
+    static void rows(const T* data, const I* indices, const I* indptr, std::int64_t r0, std::int64_t r1, const T* x,
+                     T* y, std::int64_t ld) {
+        const std::int64_t vectors = ld / W;
+        for (std::int64_t i = r0; i < r1; ++i) {
+            std::int64_t v = 0;
+            for (; v + kChunk <= vectors; v += kChunk)
+                row_chunk<kChunk>(data, indices, indptr[i], indptr[i + 1], x + v * W, y + i * ld + v * W, ld);
+            if (v < vectors)
+                row_tail(static_cast<int>(vectors - v), data, indices, indptr[i], indptr[i + 1], x + v * W,
+                         y + i * ld + v * W, ld);
+        }
+    }
+};
+
+}  // namespace
+
+CsrKernels<float> csr_kernels32() { return {&Csr<float, std::int32_t>::rows, &Csr<float, std::int64_t>::rows}; }
+CsrKernels<double> csr_kernels64() { return {&Csr<double, std::int32_t>::rows, &Csr<double, std::int64_t>::rows}; }
+
+}  // namespace logsketch::rsvd::LOGSKETCH_ISA

@@ -1,0 +1,181 @@
+#include "operators.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "../common/threads.hpp"
+#include "csr_kernels.hpp"
+#include "csr_transpose.hpp"
+#include "lapack.hpp"
+
+namespace logsketch::rsvd {
+namespace {
+
+template <class T>
+constexpr Dtype dtype_of() {
+    return sizeof(T) == 4 ? Dtype::float32 : Dtype::float64;
+}
+
+// Copies a C-contiguous p x l block into a panel of leading dimension ld.
+template <class T>
+void widen_rows(const T* src, std::int64_t p, std::int64_t l, T* y, std::int64_t ld) {
+    parallel_for(get_num_threads(), [&](std::int64_t t) {
+        const std::int64_t r0 = p * t / get_num_threads(), r1 = p * (t + 1) / get_num_threads();
+        for (std::int64_t i = r0; i < r1; ++i) std::memcpy(y + i * ld, src + i * l, sizeof(T) * l);
+    });
+}
+
+// Dense A in C or F order.  Read as a row-major matrix S (C order: S = A;
+// F order: S = A^T) of leading dimension lds, M is S or S^T: BLAS's transpose
+// flags do the rest, so A is never copied.
+template <class T>
+class DenseOp final : public LinearOp<T> {
+public:
+    DenseOp(const Matrix& a, bool transpose)
+        : LinearOp<T>(transpose ? a.n : a.m, transpose ? a.m : a.n),
+          s_(static_cast<const T*>(a.a)),
+          lds_(a.cs == 1 ? a.rs : a.cs),
+          // C order holds A as S; F order holds A^T as S.
+          m_is_st_((a.cs == 1) == transpose),
+          view_{dtype_of<T>(), this->rows(), a.a, transpose ? a.cs : a.rs, transpose ? a.rs : a.cs} {
+    }
+    std::int64_t panel_ld(std::int64_t l) const override { return l; }
+
+protected:
+    void raw_sketch(const jl::Matrix& r, T* y, std::int64_t ld) const override {
+        jl::project_dense(r, view_, y);  // C-contiguous p x l: ld == l
+        (void)ld;
+    }
+    void raw_apply(const T* x, T* y, std::int64_t l, std::int64_t ld) const override {
+        lapack::gemm(m_is_st_, false, this->rows(), l, this->cols(), T(1), s_, lds_, x, ld, T(0), y, ld);
+    }
+    void raw_apply_t(const T* y, T* z, std::int64_t l, std::int64_t ld) const override {
+        lapack::gemm(!m_is_st_, false, this->cols(), l, this->rows(), T(1), s_, lds_, y, ld, T(0), z, ld);
+    }
+
+private:
+    const T* s_;
+    std::int64_t lds_;
+    bool m_is_st_;
+    jl::DenseX view_;  // M itself, for the JL kernels
+};
+
+// CSR A: the CSR of M is borrowed or built, the CSR of M^T the other.
+template <class T, class I>
+class CsrOp final : public LinearOp<T> {
+public:
+    CsrOp(const Matrix& a, bool transpose) : LinearOp<T>(transpose ? a.n : a.m, transpose ? a.m : a.n) {
+        // The given arrays are the CSR of G = A, or of A^T when csr_transposed.
+        const std::int64_t g_rows = a.csr_transposed ? a.n : a.m, g_cols = a.csr_transposed ? a.m : a.n;
+        const auto* data = static_cast<const T*>(a.data);
+        const auto* indices = static_cast<const I*>(a.indices);
+        const auto* indptr = static_cast<const I*>(a.indptr);
+        built_ = transpose_csr(data, indices, indptr, g_rows, g_cols);
+        const Csr given{data, indices, indptr}, built{built_.data.data(), built_.indices.data(), built_.indptr.data()};
+        const bool given_is_m = a.csr_transposed == transpose;
+        m_ = given_is_m ? given : built;
+        mt_ = given_is_m ? built : given;
+    }
+    std::int64_t panel_ld(std::int64_t l) const override { return (l + kPanelAlign - 1) / kPanelAlign * kPanelAlign; }
+
+protected:
+    void raw_sketch(const jl::Matrix& r, T* y, std::int64_t ld) const override {
+        const jl::CsrX x{dtype_of<T>(), this->rows(), m_.data, m_.indices, m_.indptr, sizeof(I) == 8};
+        std::vector<T> dense(static_cast<std::size_t>(this->rows()) * r.k);
+        jl::project_csr(r, x, dense.data());
+        widen_rows(dense.data(), this->rows(), r.k, y, ld);
+    }
+    void raw_apply(const T* x, T* y, std::int64_t, std::int64_t ld) const override {
+        multiply(m_, this->rows(), x, y, ld);
+    }
+    void raw_apply_t(const T* y, T* z, std::int64_t, std::int64_t ld) const override {
+        multiply(mt_, this->cols(), y, z, ld);
+    }
+
+private:
+    struct Csr {
+        const T* data;
+        const I* indices;
+        const I* indptr;
+    };
+
+    // out = S x for the CSR S with `rows` rows, over the whole panel width.
+    static void multiply(const Csr& s, std::int64_t rows, const T* x, T* out, std::int64_t ld) {
+        const CsrKernels<T> kern = active_csr_kernels<T>();
+        // Tasks of about equal nonzeros (plus a row's worth of output each),
+        // several per thread to even out the gathers' uneven cache misses.
+        const std::int64_t nnz = static_cast<std::int64_t>(s.indptr[rows] - s.indptr[0]);
+        const std::int64_t tasks = std::max<std::int64_t>(1, std::min<std::int64_t>(rows, 8 * get_num_threads()));
+        std::vector<std::int64_t> bounds(tasks + 1, rows);
+        bounds[0] = 0;
+        for (std::int64_t t = 1, r = 0; t < tasks; ++t) {
+            const std::int64_t goal = (nnz + rows) * t / tasks;
+            while (r < rows && static_cast<std::int64_t>(s.indptr[r] - s.indptr[0]) + r < goal) ++r;
+            bounds[t] = r;
+        }
+        parallel_for(tasks, [&](std::int64_t t) {
+            if constexpr (sizeof(I) == 4) kern.rows32(s.data, s.indices, s.indptr, bounds[t], bounds[t + 1], x, out, ld);
+            else kern.rows64(s.data, s.indices, s.indptr, bounds[t], bounds[t + 1], x, out, ld);
+        });
+    }
+
+    CsrArrays<T, I> built_;
+    Csr m_{}, mt_{};
+};
+
+}  // namespace
+
+template <class T>
+void LinearOp<T>::sketch(const jl::Matrix& r, T* y, std::int64_t ld) const {
+    raw_sketch(r, y, ld);
+    if (!centered_) return;
+    // (M - u v^T) R^T = M R^T - u (R v)^T; R v is the projection of the row v^T.
+    std::vector<T> w(r.k);
+    const jl::DenseX row{dtype_of<T>(), 1, v_.data(), q_, 1};
+    jl::project_dense(r, row, w.data());
+    lapack::sub_outer(p_, r.k, u_.data(), w.data(), y, ld);
+}
+
+template <class T>
+void LinearOp<T>::apply(const T* x, T* y, std::int64_t l, std::int64_t ld) const {
+    raw_apply(x, y, l, ld);
+    if (!centered_) return;
+    std::vector<T> w(l);  // (M - u v^T) x = M x - u (x^T v)^T
+    lapack::gemv_t(q_, l, x, ld, v_.data(), w.data());
+    lapack::sub_outer(p_, l, u_.data(), w.data(), y, ld);
+}
+
+template <class T>
+void LinearOp<T>::apply_t(const T* y, T* z, std::int64_t l, std::int64_t ld) const {
+    raw_apply_t(y, z, l, ld);
+    if (!centered_) return;
+    std::vector<T> w(l);  // (M - u v^T)^T y = M^T y - v (y^T u)^T
+    lapack::gemv_t(p_, l, y, ld, u_.data(), w.data());
+    lapack::sub_outer(q_, l, v_.data(), w.data(), z, ld);
+}
+
+template <class T>
+std::unique_ptr<LinearOp<T>> make_operator(const Matrix& a, bool transpose) {
+    std::unique_ptr<LinearOp<T>> op;
+    if (!a.sparse) op = std::make_unique<DenseOp<T>>(a, transpose);
+    else if (a.index64) op = std::make_unique<CsrOp<T, std::int64_t>>(a, transpose);
+    else op = std::make_unique<CsrOp<T, std::int32_t>>(a, transpose);
+    if (a.mean) {
+        // A - 1 mean^T: as M = A, u = 1 and v = mean; as M = A^T, u = mean and v = 1.
+        const auto* mean = static_cast<const T*>(a.mean);
+        op->centered_ = true;
+        op->u_.assign(op->p_, T(1));
+        op->v_.assign(op->q_, T(1));
+        if (transpose) op->u_.assign(mean, mean + a.n);
+        else op->v_.assign(mean, mean + a.n);
+    }
+    return op;
+}
+
+template std::unique_ptr<LinearOp<float>> make_operator<float>(const Matrix&, bool);
+template std::unique_ptr<LinearOp<double>> make_operator<double>(const Matrix&, bool);
+template class LinearOp<float>;
+template class LinearOp<double>;
+
+}  // namespace logsketch::rsvd

@@ -1,0 +1,51 @@
+// The matrix the randomized SVD factors, M (p x q), as products with
+// row-major panels of l columns (leading dimension ld): M = A or A^T, dense or
+// CSR, optionally centered as M - u v^T (PCA) without forming it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "../jl/jl.hpp"
+#include "rsvd.hpp"
+
+namespace logsketch::rsvd {
+
+template <class T>
+class LinearOp {
+public:
+    virtual ~LinearOp() = default;
+    std::int64_t rows() const { return p_; }
+    std::int64_t cols() const { return q_; }
+    // The panels' leading dimension for l columns.
+    virtual std::int64_t panel_ld(std::int64_t l) const = 0;
+    // y = M R^T (p x l), R the JL matrix r (l x q): the first sketch.
+    void sketch(const jl::Matrix& r, T* y, std::int64_t ld) const;
+    // y = M x: x is q x l, y is p x l.
+    void apply(const T* x, T* y, std::int64_t l, std::int64_t ld) const;
+    // z = M^T y: y is p x l, z is q x l.
+    void apply_t(const T* y, T* z, std::int64_t l, std::int64_t ld) const;
+
+protected:
+    LinearOp(std::int64_t p, std::int64_t q) : p_(p), q_(q) {}
+    // The same three for the uncentered M.
+    virtual void raw_sketch(const jl::Matrix& r, T* y, std::int64_t ld) const = 0;
+    virtual void raw_apply(const T* x, T* y, std::int64_t l, std::int64_t ld) const = 0;
+    virtual void raw_apply_t(const T* y, T* z, std::int64_t l, std::int64_t ld) const = 0;
+
+private:
+    template <class U>
+    friend std::unique_ptr<LinearOp<U>> make_operator(const Matrix& a, bool transpose);
+    std::int64_t p_, q_;
+    // Centering M - u v^T (off when centered_ is false): one of u, v is the
+    // mean, the other all ones.
+    bool centered_ = false;
+    std::vector<T> u_;  // p entries
+    std::vector<T> v_;  // q entries
+};
+
+template <class T>
+std::unique_ptr<LinearOp<T>> make_operator(const Matrix& a, bool transpose);
+
+}  // namespace logsketch::rsvd

@@ -1,0 +1,114 @@
+#include "orthonormalize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "lapack.hpp"
+
+namespace logsketch::rsvd {
+namespace {
+
+// Q of X = QR by Householder.  The row-major X is the column-major X^T, whose
+// LQ factorization X^T = L Q^T gives that Q^T, again column-major: Q in place.
+template <class T>
+void householder(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+    const int m = lapack::i32(l), n = lapack::i32(rows), lda = lapack::i32(ld);
+    std::vector<T> tau(l);
+    int info = 0;
+    T query = 0;
+    lapack::lq(m, n, x, lda, tau.data(), &query, -1, info);
+    std::vector<T> work(static_cast<std::size_t>(query) + 1);
+    lapack::lq(m, n, x, lda, tau.data(), work.data(), static_cast<int>(work.size()), info);
+    if (info != 0) lapack::fail("gelqf", info);
+    lapack::lq_q(m, n, x, lda, tau.data(), &query, -1, info);
+    work.resize(std::max(work.size(), static_cast<std::size_t>(query) + 1));
+    lapack::lq_q(m, n, x, lda, tau.data(), work.data(), static_cast<int>(work.size()), info);
+    if (info != 0) lapack::fail("orglq", info);
+}
+
+// X = P L U; X <- P L (unit lower trapezoidal L with the row interchanges
+// applied back), as scipy.linalg.lu(X, permute_l=True)[0].
+template <class T>
+void lu_pl(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+    std::vector<T> w(static_cast<std::size_t>(rows) * l);  // column-major copy for getrf
+    for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t c = 0; c < l; ++c) w[i + c * rows] = x[i * ld + c];
+    std::vector<int> ipiv(l);
+    int info = 0;
+    lapack::lu(lapack::i32(rows), lapack::i32(l), w.data(), lapack::i32(rows), ipiv.data(), info);
+    if (info < 0) lapack::fail("getrf", info);  // info > 0: U singular, L still valid
+    for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t c = 0; c < l; ++c) x[i * ld + c] = i > c ? w[i + c * rows] : T(i == c ? 1 : 0);
+    // P = P_0 P_1 ... P_{l-1}, P_c swapping rows c and ipiv[c] - 1.
+    for (std::int64_t c = l - 1; c >= 0; --c) {
+        const std::int64_t r = ipiv[c] - 1;
+        if (r != c) std::swap_ranges(x + c * ld, x + c * ld + l, x + r * ld);
+    }
+}
+
+// X <- X R^-1, G = X^T X = R^T R.  When G is not positive definite to working
+// precision, R is taken from G + s I with s = 11 (rows l + l (l + 1)) eps
+// tr(G), the shift of Fukaya et al.'s shifted Cholesky QR; the span is kept
+// either way.  Returns false (X untouched) if even that fails.
+template <class T>
+bool cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+    std::vector<T> g(static_cast<std::size_t>(l) * l, T(0));
+    lapack::gram(rows, l, x, ld, g.data());
+    const std::vector<T> g0 = g;
+    if (lapack::cholesky_upper(l, g.data()) != 0) {
+        T trace = 0;
+        for (std::int64_t c = 0; c < l; ++c) trace += g0[c * l + c];
+        const T shift = T(11) * T(rows * l + l * (l + 1)) * std::numeric_limits<T>::epsilon() * trace;
+        if (!(shift > 0) || !std::isfinite(shift)) return false;
+        g = g0;
+        for (std::int64_t c = 0; c < l; ++c) g[c * l + c] += shift;
+        if (lapack::cholesky_upper(l, g.data()) != 0) return false;
+    }
+    lapack::right_solve_upper(rows, l, g.data(), x, ld);
+    return true;
+}
+
+// max |X^T X - I| <= 100 l eps.
+template <class T>
+bool orthonormal(const T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+    std::vector<T> g(static_cast<std::size_t>(l) * l, T(0));
+    lapack::gram(rows, l, x, ld, g.data());
+    const T tol = T(100) * T(l) * std::numeric_limits<T>::epsilon();
+    for (std::int64_t i = 0; i < l; ++i)
+        for (std::int64_t j = i; j < l; ++j)
+            if (!(std::abs(g[i * l + j] - T(i == j)) <= tol)) return false;
+    return true;
+}
+
+}  // namespace
+
+template <class T>
+void normalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+    switch (how) {
+        case Normalizer::none: return;
+        case Normalizer::lu: return lu_pl(x, rows, l, ld);
+        case Normalizer::qr: return householder(x, rows, l, ld);
+        case Normalizer::cholqr:
+            if (!cholqr_step(x, rows, l, ld)) householder(x, rows, l, ld);
+            return;
+    }
+}
+
+template <class T>
+void orthonormalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+    if (how == Normalizer::cholqr) {
+        std::vector<T> saved(x, x + (rows - 1) * ld + l);
+        if (cholqr_step(x, rows, l, ld) && cholqr_step(x, rows, l, ld) && orthonormal(x, rows, l, ld)) return;
+        std::copy(saved.begin(), saved.end(), x);
+    }
+    householder(x, rows, l, ld);
+}
+
+template void normalize<float>(Normalizer, float*, std::int64_t, std::int64_t, std::int64_t);
+template void normalize<double>(Normalizer, double*, std::int64_t, std::int64_t, std::int64_t);
+template void orthonormalize<float>(Normalizer, float*, std::int64_t, std::int64_t, std::int64_t);
+template void orthonormalize<double>(Normalizer, double*, std::int64_t, std::int64_t, std::int64_t);
+
+}  // namespace logsketch::rsvd

@@ -1,0 +1,126 @@
+// The randomized SVD, scikit-learn's randomized_svd step for step:
+//
+//   M = A^T if transpose else A (p x q); l = k + oversamples (<= min(p, q))
+//   Y = M Omega, Omega = R^T with R the JL matrix (sketch kind, l x q, seed)
+//   n_iter times:  Y <- normalize(Y);  Z = M^T Y;  Z <- normalize(Z);  Y = M Z
+//   Q = orthonormalize(Y);  B = Q^T M (l x q);  B = Ub S Vb^T (thin SVD)
+//   M ~ (Q Ub[:, :k]) S[:k] Vb^T[:k];  swap the factors back if transposed;
+//   flip signs so each column of U has its largest |entry| positive.
+//
+// Every panel is row-major p x l or q x l, so BLAS and LAPACK take them
+// through transpose flags and A is never copied or transposed (dense); a CSR A
+// is transposed once (csr_transpose.hpp).  Intermediates stay in A's dtype.
+#include "rsvd.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "../common/blas.hpp"
+#include "../common/threads.hpp"
+#include "lapack.hpp"
+#include "operators.hpp"
+#include "orthonormalize.hpp"
+
+namespace logsketch::rsvd {
+namespace {
+
+// True if any of x[0 .. n) is NaN or infinite; parallel, stops early.
+template <class T>
+bool any_nonfinite(const T* x, std::int64_t n) {
+    const int threads = static_cast<int>(std::min<std::int64_t>(get_num_threads(), std::max<std::int64_t>(1, n >> 16)));
+    std::vector<char> bad(threads, 0);
+    parallel_for(threads, [&](std::int64_t t) {
+        const std::int64_t b = n * t / threads, e = n * (t + 1) / threads;
+        for (std::int64_t i = b; i < e && !bad[t]; i += 4096) {
+            T acc = 0;  // x - x is 0 for finite x, NaN otherwise
+            const std::int64_t stop = std::min(e, i + 4096);
+            for (std::int64_t j = i; j < stop; ++j) acc += x[j] - x[j];
+            bad[t] = acc != 0 || std::isnan(acc);
+        }
+    }, threads);
+    return std::any_of(bad.begin(), bad.end(), [](char c) { return c != 0; });
+}
+
+template <class T>
+void check_finite(const Matrix& a) {
+    bool bad;
+    if (a.sparse) bad = any_nonfinite(static_cast<const T*>(a.data), a.nnz);
+    else bad = any_nonfinite(static_cast<const T*>(a.a), a.m * a.n);  // C or F order: contiguous
+    if (bad) throw std::domain_error("A must not contain NaN or infinity");
+}
+
+// svd_flip, U-based: for each component j, the largest |U[i, j]| (first on
+// ties) made positive, negating V's row j with it.
+template <class T>
+void flip_signs(T* u, T* vt, std::int64_t m, std::int64_t n, std::int64_t k) {
+    for (std::int64_t j = 0; j < k; ++j) {
+        std::int64_t best = 0;
+        for (std::int64_t i = 1; i < m; ++i)
+            if (std::abs(u[i * k + j]) > std::abs(u[best * k + j])) best = i;
+        if (u[best * k + j] < 0) {
+            for (std::int64_t i = 0; i < m; ++i) u[i * k + j] = -u[i * k + j];
+            for (std::int64_t c = 0; c < n; ++c) vt[j * n + c] = -vt[j * n + c];
+        }
+    }
+}
+
+template <class T>
+void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
+    blas::match_threads();
+    check_finite<T>(a);
+    const std::unique_ptr<LinearOp<T>> op = make_operator<T>(a, o.transpose);
+    const std::int64_t p = op->rows(), q = op->cols(), l = o.l, k = o.k, ld = op->panel_ld(l);
+    for (const std::int64_t x : {p, q, ld}) lapack::check_blas_size(x, "a dimension of A");
+
+    std::vector<T> y(static_cast<std::size_t>(p) * ld, T(0)), z(static_cast<std::size_t>(q) * ld, T(0));
+    op->sketch(jl::Matrix{o.sketch, l, q, o.seed, o.density}, y.data(), ld);
+    for (int it = 0; it < o.n_iter; ++it) {
+        normalize(o.normalizer, y.data(), p, l, ld);
+        op->apply_t(y.data(), z.data(), l, ld);
+        normalize(o.normalizer, z.data(), q, l, ld);
+        op->apply(z.data(), y.data(), l, ld);
+    }
+    orthonormalize(o.normalizer, y.data(), p, l, ld);  // Q, p x l
+    // B^T = M^T Q (q x l, row-major) is B column-major (l x q, leading dimension ld).
+    op->apply_t(y.data(), z.data(), l, ld);
+
+    std::vector<T> sv(l), ub(static_cast<std::size_t>(l) * l), vb(static_cast<std::size_t>(l) * q);
+    {
+        const int lm = lapack::i32(l), qn = lapack::i32(q), lda = lapack::i32(ld);
+        std::vector<int> iwork(8 * l);
+        int info = 0;
+        T query = 0;
+        lapack::svd(lm, qn, z.data(), lda, sv.data(), ub.data(), lm, vb.data(), lm, &query, -1, iwork.data(), info);
+        std::vector<T> work(static_cast<std::size_t>(query) + 1);
+        lapack::svd(lm, qn, z.data(), lda, sv.data(), ub.data(), lm, vb.data(), lm, work.data(),
+                    static_cast<int>(work.size()), iwork.data(), info);
+        if (info != 0) lapack::fail("gesdd", info);
+    }
+    // ub is Ub column-major (= Ub^T row-major); vb is Vb^T column-major (l x q).
+    std::copy(sv.begin(), sv.begin() + k, s);
+    if (!o.transpose) {
+        // U = Q Ub[:, :k] (m x k); Vt[c, j] = Vb^T[c, j].
+        lapack::gemm(false, true, p, k, l, T(1), y.data(), ld, ub.data(), l, T(0), u, k);
+        for (std::int64_t c = 0; c < k; ++c)
+            for (std::int64_t j = 0; j < q; ++j) vt[c * q + j] = vb[c + j * l];
+    } else {
+        // A's U is M's V: row i of U is column i of Vb^T; A's Vt = (Q Ub[:, :k])^T.
+        for (std::int64_t i = 0; i < q; ++i) std::memcpy(u + i * k, vb.data() + i * l, sizeof(T) * k);
+        lapack::gemm(false, true, k, p, l, T(1), ub.data(), l, y.data(), ld, T(0), vt, p);
+    }
+    if (o.flip_sign) flip_signs(u, vt, a.m, a.n, k);
+}
+
+}  // namespace
+
+void randomized_svd(const Matrix& a, const Options& opt, void* u, void* s, void* vt) {
+    if (a.dtype == Dtype::float32)
+        run(a, opt, static_cast<float*>(u), static_cast<float*>(s), static_cast<float*>(vt));
+    else
+        run(a, opt, static_cast<double*>(u), static_cast<double*>(s), static_cast<double*>(vt));
+}
+
+}  // namespace logsketch::rsvd
