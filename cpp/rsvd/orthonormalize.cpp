@@ -48,26 +48,45 @@ void lu_pl(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     }
 }
 
+enum class CholQr { ok, shifted, failed };
+
 // X <- X R^-1, G = X^T X = R^T R.  When G is not positive definite to working
 // precision, R is taken from G + s I with s = 11 (rows l + l (l + 1)) eps
-// tr(G), the shift of Fukaya et al.'s shifted Cholesky QR; the span is kept
-// either way.  Returns false (X untouched) if even that fails.
+// tr(G), the shift of Fukaya et al.'s shifted Cholesky QR: the span is kept,
+// but directions of X below about sqrt(s) come out damped, not unit length
+// (the caller follows with an unshifted pass).  failed: X untouched.
 template <class T>
-bool cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     std::vector<T> g(static_cast<std::size_t>(l) * l, T(0));
     lapack::gram(rows, l, x, ld, g.data());
+    CholQr result = CholQr::ok;
     const std::vector<T> g0 = g;
     if (lapack::cholesky_upper(l, g.data()) != 0) {
         T trace = 0;
         for (std::int64_t c = 0; c < l; ++c) trace += g0[c * l + c];
         const T shift = T(11) * T(rows * l + l * (l + 1)) * std::numeric_limits<T>::epsilon() * trace;
-        if (!(shift > 0) || !std::isfinite(shift)) return false;
+        if (!(shift > 0) || !std::isfinite(shift)) return CholQr::failed;
         g = g0;
         for (std::int64_t c = 0; c < l; ++c) g[c * l + c] += shift;
-        if (lapack::cholesky_upper(l, g.data()) != 0) return false;
+        if (lapack::cholesky_upper(l, g.data()) != 0) return CholQr::failed;
+        result = CholQr::shifted;
     }
     lapack::right_solve_upper(rows, l, g.data(), x, ld);
-    return true;
+    return result;
+}
+
+// Cholesky QR until a pass needs no shift, at most `passes` passes: true if
+// the last one did (X then spans the same space, conditioned to working
+// precision).  A shifted pass leaves X with condition number about
+// 1/sqrt(11 rows l eps), which the next pass handles unshifted.
+template <class T>
+bool cholqr(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld, int passes) {
+    for (int pass = 0; pass < passes; ++pass) {
+        const CholQr r = cholqr_step(x, rows, l, ld);
+        if (r == CholQr::failed) return false;
+        if (r == CholQr::ok) return true;
+    }
+    return false;
 }
 
 // max |X^T X - I| <= 100 l eps.
@@ -90,9 +109,16 @@ void normalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int
         case Normalizer::none: return;
         case Normalizer::lu: return lu_pl(x, rows, l, ld);
         case Normalizer::qr: return householder(x, rows, l, ld);
-        case Normalizer::cholqr:
-            if (!cholqr_step(x, rows, l, ld)) householder(x, rows, l, ld);
+        case Normalizer::cholqr: {
+            // Between products one well-conditioned basis is enough: one
+            // pass, or two when the first needed a shift (shifted CholQR2).
+            std::vector<T> saved(x, x + (rows - 1) * ld + l);
+            if (!cholqr(x, rows, l, ld, 2)) {
+                std::copy(saved.begin(), saved.end(), x);
+                householder(x, rows, l, ld);
+            }
             return;
+        }
     }
 }
 
@@ -100,7 +126,9 @@ template <class T>
 void orthonormalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     if (how == Normalizer::cholqr) {
         std::vector<T> saved(x, x + (rows - 1) * ld + l);
-        if (cholqr_step(x, rows, l, ld) && cholqr_step(x, rows, l, ld) && orthonormal(x, rows, l, ld)) return;
+        // Orthonormal to working precision: the passes up to an unshifted
+        // one, then one more (CholQR2, or shifted CholQR3).
+        if (cholqr(x, rows, l, ld, 2) && cholqr(x, rows, l, ld, 1) && orthonormal(x, rows, l, ld)) return;
         std::copy(saved.begin(), saved.end(), x);
     }
     householder(x, rows, l, ld);

@@ -12,14 +12,16 @@ namespace logsketch::rsvd {
 // One normalization between power-iteration products: keeps the column span,
 // not necessarily orthonormal (none: unchanged; lu: P L of an LU with partial
 // pivoting, scipy.linalg.lu's permute_l; qr: Householder Q; cholqr: X R^-1
-// with R the Cholesky factor of X^T X, shifted when X^T X is singular to
-// working precision, Householder when even that fails).
+// with R the Cholesky factor of X^T X; when X^T X is singular to working
+// precision, a shifted pass then an unshifted one; Householder when even
+// that fails).
 template <class T>
 void normalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int64_t ld);
 
 // An orthonormal basis of the span of X, in place: Householder QR, or for
-// cholqr Cholesky QR twice, kept only if orthonormal to 100 l eps (else
-// Householder, e.g. for a rank-deficient X).
+// cholqr Cholesky QR twice (three times when the first pass needs a shift),
+// kept only if orthonormal to 100 l eps (else Householder, e.g. for a
+// rank-deficient X).
 template <class T>
 void orthonormalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int64_t ld);
 

@@ -1,10 +1,11 @@
 """logsketch: fast approximate and randomized kernels for ML and data pipelines.
 
-Mitchell log-multiplication (elementwise and matmul) and JL random projection
-(gaussian, sparse and SRHT matrices generated from a seed), with CPU kernels
+Mitchell log-multiplication (elementwise and matmul), JL random projection
+(gaussian, sparse and SRHT matrices generated from a seed) and randomized SVD
+(dense and sparse, on BLAS/LAPACK), with CPU kernels
 chosen at run time by SIMD level and an optional CUDA module.  numpy inputs run
 on the CPU; CUDA arrays (torch, CuPy) run on the GPU and come back as the same
-framework's arrays (Mitchell so far).
+framework's arrays (Mitchell, JL projection and randomized SVD).
 """
 
 from . import _blas  # noqa: F401  (before anything imports the compiled core)
@@ -19,6 +20,7 @@ from ._config import (
 )
 from .jl import JLDistortion, jl_components, jl_distortion, jl_min_dim, jl_project
 from .mitchell import mitchell_divide, mitchell_matmul, mitchell_multiply
+from .rsvd import randomized_svd
 
 __version__ = "0.1.0"
 
@@ -36,6 +38,8 @@ __all__ = [
     "mitchell_divide",
     "mitchell_matmul",
     "mitchell_multiply",
+    "randomized_svd",
+    "RandomizedSVD",
     "reference",
     "set_num_threads",
     "set_simd_level",
@@ -49,4 +53,8 @@ def __getattr__(name):
         from . import jl
 
         return jl.JLProjection
+    if name == "RandomizedSVD":
+        from . import rsvd
+
+        return rsvd.RandomizedSVD
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,11 +1,8 @@
 """JLProjection, the scikit-learn face of the JL family.
 
 :func:`build_class` makes the class once, on first use of
-``logsketch.JLProjection``: a subclass of scikit-learn's ``TransformerMixin``
-and ``BaseEstimator`` when scikit-learn is importable (so it passes
-``sklearn.utils.estimator_checks.check_estimator``), else a plain class with
-the same interface (``get_params``, ``set_params``, ``fit_transform``) and
-the same input checks written out here.
+``logsketch.JLProjection``, on scikit-learn's base classes when it is
+importable and on a plain stand-in otherwise (``_estimator_base``).
 """
 
 from __future__ import annotations
@@ -14,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from ._estimator_base import NotFittedError, build_estimator_class  # noqa: F401 (NotFittedError re-exported)
 from .jl import _check_int, _check_matrix, _issparse, jl_components, jl_min_dim, jl_project
 
 _PARAMS = ("n_components", "eps", "kind", "density", "seed")
@@ -160,99 +158,6 @@ class _JLProjectionLogic:
         return self.n_components_
 
 
-def _sklearn_class(logic):
-    from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-    from sklearn.exceptions import DataDimensionalityWarning
-    from sklearn.utils.validation import check_is_fitted, validate_data
-
-    class JLProjection(logic, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-        __doc__ = logic.__doc__
-
-        def _validate(self, X, reset):
-            return validate_data(self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=reset,
-                                 ensure_all_finite=False)
-
-        def _check_fitted(self):
-            check_is_fitted(self, "n_components_")
-
-        _dimensionality_warning = DataDimensionalityWarning
-
-        def __sklearn_tags__(self):
-            tags = super().__sklearn_tags__()
-            tags.input_tags.sparse = True
-            tags.input_tags.allow_nan = True
-            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-            return tags
-
-    return JLProjection
-
-
-class NotFittedError(ValueError, AttributeError):
-    """JLProjection used before fit (scikit-learn's NotFittedError when it is installed)."""
-
-
-class DataDimensionalityWarning(UserWarning):
-    """n_components above n_features (scikit-learn's warning class when it is installed)."""
-
-
-def _plain_class(logic):
-    class JLProjection(logic):
-        __doc__ = logic.__doc__
-
-        def get_params(self, deep=True):
-            return {name: getattr(self, name) for name in _PARAMS}
-
-        def set_params(self, **params):
-            for name, value in params.items():
-                if name not in _PARAMS:
-                    raise ValueError(f"invalid parameter {name!r} for JLProjection; valid ones: {_PARAMS}")
-                setattr(self, name, value)
-            return self
-
-        def __repr__(self):
-            args = ", ".join(f"{name}={getattr(self, name)!r}" for name in _PARAMS)
-            return f"JLProjection({args})"
-
-        def _validate(self, X, reset):
-            if _issparse(X):
-                X = X.tocsr()
-                if X.dtype not in (np.float32, np.float64):
-                    X = X.astype(np.float64)
-            else:
-                X = np.asarray(X)
-                if X.dtype.kind in "iub":
-                    X = X.astype(np.float64)
-                elif X.dtype not in (np.float32, np.float64):
-                    raise ValueError(f"X must hold real numbers; got dtype {X.dtype}")
-            if X.ndim != 2:
-                raise ValueError(f"Expected a 2-D array (n_samples, n_features); got shape {X.shape}")
-            if X.shape[0] < 1 or X.shape[1] < 1:
-                raise ValueError(f"Found array with shape {X.shape}; at least 1 sample and 1 feature are required")
-            if reset:
-                self.n_features_in_ = X.shape[1]
-            elif X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but JLProjection is expecting {self.n_features_in_} features as input"
-                )
-            return X
-
-        def _check_fitted(self):
-            if not hasattr(self, "n_components_"):
-                raise NotFittedError("This JLProjection instance is not fitted yet; call 'fit' first")
-
-        _dimensionality_warning = DataDimensionalityWarning
-
-    return JLProjection
-
-
 def build_class():
     """JLProjection on scikit-learn's base classes if it imports, else the plain one."""
-    try:
-        import sklearn.base  # noqa: F401
-    except ImportError:
-        cls = _plain_class(_JLProjectionLogic)
-    else:
-        cls = _sklearn_class(_JLProjectionLogic)
-    cls.__module__ = "logsketch.jl"
-    cls.__qualname__ = "JLProjection"
-    return cls
+    return build_estimator_class(_JLProjectionLogic, "JLProjection", _PARAMS, module="logsketch.jl", allow_nan=True)

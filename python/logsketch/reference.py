@@ -17,6 +17,7 @@ __all__ = [
     "mitchell_multiply",
     "mitchell_divide",
     "mitchell_matmul",
+    "randomized_svd",
 ]
 
 
@@ -365,3 +366,54 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
     r = jl_components(n_components, X.shape[1], kind=kind, density=density, seed=seed, dtype=dtype)
     y = X.astype(np.float64) @ r.astype(np.float64).T
     return np.asarray(y).astype(dtype)
+
+
+def _rsvd_normalize(x, how):
+    """One power-iteration normalization (logsketch.randomized_svd's `normalizer`)."""
+    import scipy.linalg
+
+    if how == "none":
+        return x
+    if how == "lu":
+        return scipy.linalg.lu(x, permute_l=True)[0]
+    if how == "qr":
+        return np.linalg.qr(x)[0]
+    g = x.T @ x  # cholqr: X R^-1 with R^T R = X^T X, shifted if X^T X is not positive definite
+    try:
+        r = np.linalg.cholesky(g).T
+    except np.linalg.LinAlgError:
+        rows, l = x.shape
+        shift = 11 * (rows * l + l * (l + 1)) * np.finfo(x.dtype).eps * np.trace(g)
+        r = np.linalg.cholesky(g + shift * np.eye(l, dtype=x.dtype)).T
+    return scipy.linalg.solve_triangular(r, x.T, trans="T").T
+
+
+def randomized_svd(A, n_components, *, n_oversamples=10, n_iter=4, normalizer="qr", transpose=False,
+                   flip_sign=True, sketch="gaussian", seed=0, dtype=np.float64):
+    """Reference for :func:`logsketch.randomized_svd`, its steps written out in
+    numpy/scipy in `dtype` (float64 by default), with explicit arguments (no
+    "auto").  A dense or scipy.sparse.  The final basis is Householder QR for
+    every normalizer (the compiled cholqr path reaches the same span)."""
+    dtype = np.dtype(dtype)
+    A = A.astype(dtype)
+    M = A.T if transpose else A
+    p, q = M.shape
+    k = n_components
+    l = min(k + n_oversamples, p, q)
+    omega = jl_components(l, q, kind=sketch, seed=seed, dtype=dtype).T
+    y = np.asarray(M @ omega)
+    for _ in range(n_iter):
+        y = _rsvd_normalize(y, normalizer)
+        z = _rsvd_normalize(np.asarray(M.T @ y), normalizer)
+        y = np.asarray(M @ z)
+    Q = np.linalg.qr(y)[0]
+    B = np.asarray((M.T @ Q).T)
+    ub, s, vbt = np.linalg.svd(B, full_matrices=False)
+    u, vt = Q @ ub[:, :k], vbt[:k]
+    if transpose:
+        u, vt = vt.T, u.T
+    if flip_sign:
+        signs = np.sign(u[np.argmax(np.abs(u), axis=0), np.arange(k)])
+        signs[signs == 0] = 1
+        u, vt = u * signs, vt * signs[:, None]
+    return np.ascontiguousarray(u), s[:k], np.ascontiguousarray(vt)
