@@ -16,8 +16,8 @@
 // dimension is contiguous.  In varlen mode the batch strides are ignored and
 // a row index is the packed one.
 //
-// What the kernels rely on, checked here (std::invalid_argument): d is 64 or
-// 128; heads_q a positive multiple of heads_kv; every q/k/v/out pointer 16-byte
+// What the kernels rely on, checked here (std::invalid_argument): d is 32, 64,
+// 96 or 128; heads_q a positive multiple of heads_kv; every q/k/v/out pointer 16-byte
 // aligned and every stride a multiple of 8 elements (cp.async moves 16 bytes);
 // a workspace of workspace_numel(p) floats when num_splits > 1.  What they
 // cannot check without reading device memory is the caller's job: cu_seqlens

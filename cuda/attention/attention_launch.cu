@@ -1,12 +1,14 @@
 // Attention forward on the GPU: checks, derived arguments, split-KV choice and
 // dispatch to the per-(dtype, head dim, causal) instantiations.
 //
-// Registers and spills of attention_fwd_kernel (128 threads), ptxas -v, nvcc 13.0 -O3:
-//   d = 128: 240 registers on sm_80, 243-244 on sm_90;
-//   d = 64:  167-170 on sm_80, 163-168 on sm_90 (the causal variants take the more);
-//   0 bytes stack frame and 0 bytes spill stores/loads for every dtype and causality.
-// So registers allow two blocks (8 warps) per SM at d = 128; shared memory is
-// 51 KiB (d = 128) or 27 KiB (d = 64) per block.  The combine kernel: 40-42 registers.
+// Registers and spills of attention_fwd_kernel (128 threads), ptxas -v, nvcc 13.0 -O3,
+// sm_80 / sm_90, over both dtypes and causality:
+//   d = 128: 240 / 243-244 registers     d = 96: 203-208 / 209-210
+//   d = 64:  167-170 / 163-168           d = 32: 128-129 / 120-128
+//   0 bytes stack frame and 0 bytes spill stores/loads everywhere.
+// So registers allow two blocks (8 warps) per SM at d = 128, three at d = 64 (sm_90);
+// shared memory per block is 3 tiles x 64 rows x (d + 8) halves: 51 KiB at d = 128.
+// The combine kernel: 40-42 registers.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -57,12 +59,18 @@ void split_layout(std::int64_t seq_k, int requested, int& tiles_per_split, int& 
     splits = static_cast<int>(ceil_div(key_tiles, tps));
 }
 
+template <class T, int D>
+void dispatch_causal(const FwdArgs& a, std::int64_t blocks, bool causal, cudaStream_t stream) {
+    causal ? run_fwd<T, D, true>(a, blocks, stream) : run_fwd<T, D, false>(a, blocks, stream);
+}
+
 template <class T>
 void dispatch(const FwdArgs& a, std::int64_t blocks, std::int64_t d, bool causal, cudaStream_t stream) {
-    if (d == 64) {
-        causal ? run_fwd<T, 64, true>(a, blocks, stream) : run_fwd<T, 64, false>(a, blocks, stream);
-    } else {
-        causal ? run_fwd<T, 128, true>(a, blocks, stream) : run_fwd<T, 128, false>(a, blocks, stream);
+    switch (d) {
+        case 32: return dispatch_causal<T, 32>(a, blocks, causal, stream);
+        case 64: return dispatch_causal<T, 64>(a, blocks, causal, stream);
+        case 96: return dispatch_causal<T, 96>(a, blocks, causal, stream);
+        default: return dispatch_causal<T, 128>(a, blocks, causal, stream);  // forward() checked d
     }
 }
 
@@ -90,8 +98,9 @@ std::int64_t workspace_numel(const ForwardParams& p) {
 
 void forward(const ForwardParams& p, cudaStream_t stream) {
     const bool varlen = p.cu_seqlens_q != nullptr;
-    if (p.head_dim != 64 && p.head_dim != 128) {
-        throw std::invalid_argument("head_dim must be 64 or 128 on the GPU; got " + std::to_string(p.head_dim));
+    if (p.head_dim != 32 && p.head_dim != 64 && p.head_dim != 96 && p.head_dim != 128) {
+        throw std::invalid_argument("head_dim must be 32, 64, 96 or 128 on the GPU; got " +
+                                    std::to_string(p.head_dim));
     }
     if (p.heads_q < 1 || p.heads_kv < 1 || p.heads_q % p.heads_kv != 0 || p.heads_q > kMaxRows) {
         throw std::invalid_argument("heads_q must be a positive multiple of heads_kv; got heads_q=" +

@@ -7,7 +7,7 @@ its generic checks.  Everything the GPU adds is checked here as well:
 - dtype: float16 or bfloat16 (CuPy has no bfloat16), the same for q, k and v
   (TypeError otherwise).  Scores, softmax and the accumulation of P V run in
   float32; out has the inputs' dtype, lse is float32.
-- head dims: d in SUPPORTED_HEAD_DIMS (64 and 128) and d_v == d (ValueError
+- head dims: d in SUPPORTED_HEAD_DIMS (32, 64, 96 and 128) and d_v == d (ValueError
   otherwise).
 - layout: any strides are taken in place as long as the last dimension is
   contiguous, the data pointer is 16-byte aligned and every other stride is a
@@ -44,7 +44,7 @@ from ._arrays import is_cuda_array
 from ._gpu import cuda_module
 from ._mitchell_gpu import _Array, _Backend, _check_same, _framework, _fw_name
 
-SUPPORTED_HEAD_DIMS = (64, 128)  # cuda/attention/attention_launch.cu dispatches these
+SUPPORTED_HEAD_DIMS = (32, 64, 96, 128)  # cuda/attention/attention_launch.cu dispatches these
 MAX_SPLITS = 64  # cuda/attention/attention_fwd.cuh: kMaxSplits
 _DTYPES = ("float16", "bfloat16")
 _INT_DTYPES = ("int32", "int64")

@@ -295,9 +295,9 @@ def test_errors(xp):
         _call((q, f32k, v))
     with pytest.raises(ValueError, match="k is on the CPU"):
         _call((q, np.ones((1, 2, 6, 64), np.float16), v))
-    d96 = _qkv(xp, "float16", (1, 2, 5, 96), (1, 2, 6, 96), ("d96",))[0]
-    with pytest.raises(ValueError, match="head dim d must be one of 64, 128"):
-        _call(d96)
+    d80 = _qkv(xp, "float16", (1, 2, 5, 80), (1, 2, 6, 80), ("d80",))[0]
+    with pytest.raises(ValueError, match="head dim d must be one of 32, 64, 96, 128"):
+        _call(d80)
     v128 = xp.asarray(np.ones((1, 2, 6, 128), np.float16))
     with pytest.raises(ValueError, match="d_v=128"):
         _call((q, k, v128))
