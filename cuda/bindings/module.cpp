@@ -11,4 +11,5 @@ PYBIND11_MODULE(_cuda, m) {
     logsketch::bindings::register_cuda_common(m);
     logsketch::bindings::register_mitchell_cuda(m);
     logsketch::bindings::register_jl_cuda(m);
+    logsketch::bindings::register_attention_cuda(m);
 }

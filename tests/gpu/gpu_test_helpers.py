@@ -83,3 +83,91 @@ def bf16_matmul(a_bits, b_bits, compensated=False):
         prod = bf16_binary("multiply", a_bits[:, k : k + 1], b_bits[k : k + 1, :], compensated)
         acc += bf16_to_f32(prod)
     return f32_to_bf16(acc)
+
+
+# ---- attention reference ----------------------------------------------------
+# A float64 numpy reference of the GPU attention, local to these tests (named
+# so it cannot clash with logsketch.reference).  With `rounding`, the same
+# computation as a float16/bfloat16 pipeline would do it: scores, softmax
+# probabilities and outputs each rounded to the input precision; its distance
+# to the float64 result is the yardstick of the kernels' error.
+
+
+def round_to(dtype_name):
+    """A function rounding a float array to float16 or bfloat16 (returned as float64)."""
+    if dtype_name == "float16":
+        return lambda x: np.asarray(x, np.float64).astype(np.float16).astype(np.float64)
+    if dtype_name == "bfloat16":
+        return lambda x: bf16_to_f32(f32_to_bf16(np.asarray(x, np.float64).astype(np.float32))).astype(np.float64)
+    raise ValueError(dtype_name)
+
+
+def attn_visible_keys(seq_q, seq_k, causal):
+    """n_i for rows 0..seq_q-1: queries aligned to the end of the keys when causal."""
+    i = np.arange(seq_q)
+    if causal:
+        return np.clip(i + 1 + seq_k - seq_q, 0, seq_k)
+    return np.full(seq_q, seq_k)
+
+
+def attn_row_scale(n, d, scale, base, min_scale):
+    """lambda_i for rows that see n keys (n = 0 rows get 0: they output zeros anyway)."""
+    n = np.asarray(n, np.float64)
+    if isinstance(scale, str):
+        if scale == "standard":
+            return np.full(n.shape, 1.0 / np.sqrt(d))
+        with np.errstate(divide="ignore"):
+            f = np.log(n) / np.log(base)
+        if min_scale is not None:
+            f = np.maximum(f, min_scale)
+        return np.where(n > 0, f / np.sqrt(d), 0.0)
+    return np.full(n.shape, float(scale))
+
+
+def attn_reference_f64(q, k, v, *, causal=False, scale="entropy", base=512.0, min_scale=None, kv_lengths=None,
+                       rounding=None):  # fmt: skip
+    """out (batch, heads_q, seq_q, d_v) and lse (batch, heads_q, seq_q) in float64.
+
+    q (batch, heads_q, seq_q, d), k/v (batch, heads_kv, seq_k, d|d_v), numpy
+    arrays of any float dtype; heads_q a multiple of heads_kv (query head h
+    reads kv head h // (heads_q // heads_kv)).
+    """
+    q, k, v = (np.asarray(x, np.float64) for x in (q, k, v))
+    batch, heads_q, seq_q, d = q.shape
+    heads_kv, seq_k = k.shape[1], k.shape[2]
+    group = heads_q // heads_kv
+    rnd = rounding if rounding is not None else (lambda x: x)
+    out = np.zeros((batch, heads_q, seq_q, v.shape[3]))
+    lse = np.full((batch, heads_q, seq_q), -np.inf)
+    for b in range(batch):
+        lk = seq_k if kv_lengths is None else int(kv_lengths[b])
+        n = attn_visible_keys(seq_q, lk, causal)
+        lam = attn_row_scale(n, d, scale, base, min_scale)
+        visible = np.arange(seq_k)[None, :] < n[:, None]
+        rows = n > 0
+        for h in range(heads_q):
+            s = rnd(q[b, h] @ k[b, h // group].T) * lam[:, None]
+            s = np.where(visible, s, -np.inf)
+            m = np.where(rows, s.max(axis=1, initial=-np.inf), 0.0)
+            p = np.where(visible, np.exp(s - m[:, None]), 0.0)
+            l = p.sum(axis=1)
+            safe = np.where(rows, l, 1.0)
+            out[b, h] = rnd(rnd(p / safe[:, None]) @ v[b, h // group])
+            lse[b, h] = np.where(rows, m + np.log(safe), -np.inf)
+    return out, lse
+
+
+def attn_varlen_reference_f64(q, k, v, cu_q, cu_k, **kw):
+    """The varlen layout: q (total_q, heads_q, d), k/v (total_k, heads_kv, d);
+    returns out (total_q, heads_q, d_v) and lse (heads_q, total_q)."""
+    q, k, v = (np.asarray(x, np.float64) for x in (q, k, v))
+    out = np.zeros((q.shape[0], q.shape[1], v.shape[2]))
+    lse = np.full((q.shape[1], q.shape[0]), -np.inf)
+    for b in range(len(cu_q) - 1):
+        qs, ks = slice(cu_q[b], cu_q[b + 1]), slice(cu_k[b], cu_k[b + 1])
+        o, s = attn_reference_f64(
+            q[qs].transpose(1, 0, 2)[None], k[ks].transpose(1, 0, 2)[None], v[ks].transpose(1, 0, 2)[None], **kw
+        )
+        out[qs] = o[0].transpose(1, 0, 2)
+        lse[:, qs] = s[0]
+    return out, lse
