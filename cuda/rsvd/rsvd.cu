@@ -328,7 +328,8 @@ class Driver {
         if (first[0] == 0) return;
         if (first[1] == kGesvd && first[0] > 0) {
             throw std::runtime_error("cuSOLVER gesvd did not converge (" + std::to_string(first[0]) +
-                                     " superdiagonals left); does A contain NaN or inf?");
+                                     " superdiagonals left): A has NaN or inf entries, or the power iterations overflowed "
+                                     "(normalizer 'none')");
         }
         throw std::runtime_error(std::string("cuSOLVER ") + site_name(first[1]) + " reported info " +
                                  std::to_string(first[0]) + " (an invalid argument: a bug in logsketch)");
