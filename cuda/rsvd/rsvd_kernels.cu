@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 
 #include "../common/cuda_check.cuh"
 #include "rsvd_kernels.hpp"
@@ -71,7 +70,7 @@ __global__ void __launch_bounds__(kThreads) identity_error_kernel(const T* g, st
         const std::int64_t i = idx % l, j = idx / l;
         if (i > j) continue;
         T d = fabs(g[idx] - (i == j ? T(1) : T(0)));
-        if (isnan(d)) d = std::numeric_limits<T>::infinity();
+        if (isnan(d)) d = static_cast<T>(INFINITY);
         worst = fmax(worst, d);
     }
     part[threadIdx.x] = worst;
