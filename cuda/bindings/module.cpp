@@ -1,7 +1,8 @@
 // The CUDA extension module logsketch._cuda: one register call per family.
 //
-// Importing it needs no GPU and no driver (the runtime is linked statically and
-// nothing touches CUDA until a function is called); status() says what is there.
+// Importing it needs no GPU and no driver (the runtime is linked statically,
+// cuBLAS/cuSOLVER load without a driver, and nothing touches CUDA until a
+// function is called); status() says what is there.
 #include <pybind11/pybind11.h>
 
 #include "register.hpp"
@@ -12,4 +13,5 @@ PYBIND11_MODULE(_cuda, m) {
     logsketch::bindings::register_mitchell_cuda(m);
     logsketch::bindings::register_jl_cuda(m);
     logsketch::bindings::register_attention_cuda(m);
+    logsketch::bindings::register_rsvd_cuda(m);
 }

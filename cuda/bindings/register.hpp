@@ -9,5 +9,6 @@ void register_cuda_common(pybind11::module_& m);
 void register_mitchell_cuda(pybind11::module_& m);
 void register_jl_cuda(pybind11::module_& m);
 void register_attention_cuda(pybind11::module_& m);
+void register_rsvd_cuda(pybind11::module_& m);
 
 }  // namespace logsketch::bindings

@@ -2,15 +2,62 @@
 
 Nothing here touches CUDA at import time; the compiled module is imported on
 first use.
+
+The module links cuBLAS and cuSOLVER as shared libraries
+(cmake/LogsketchCuda.cmake).  When the nvidia-* wheels that PyTorch and CuPy
+depend on are installed, their copies are loaded first, by absolute path, so
+that the process holds one cuBLAS whichever of logsketch and the framework is
+imported first (the loader then reuses them for the module's dependencies);
+otherwise the module's run path and the system's loader path (a CUDA
+toolkit) provide them.  When neither does, importing the module fails and the
+GPU path reports itself unavailable, as without a driver.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import os
+
+# (folder under a site-packages' nvidia/, library), dependencies first: the
+# CUDA 13 wheels' layout, then the CUDA 12 wheels'.  Only the libraries of the
+# toolkit the module was built with are used; the others stay unloaded by the
+# module (their sonames differ) and cost only their mapping.
+_WHEEL_LIBS = (
+    ("cu13/lib", "libnvJitLink.so.13"),
+    ("cu13/lib", "libcusparse.so.12"),
+    ("cu13/lib", "libcublasLt.so.13"),
+    ("cu13/lib", "libcublas.so.13"),
+    ("cu13/lib", "libcusolver.so.12"),
+    ("nvjitlink/lib", "libnvJitLink.so.12"),
+    ("cusparse/lib", "libcusparse.so.12"),
+    ("cublas/lib", "libcublasLt.so.12"),
+    ("cublas/lib", "libcublas.so.12"),
+    ("cusolver/lib", "libcusolver.so.11"),
+)
+
+
+def _preload_wheel_libs():
+    """Load the nvidia-* wheels' cuBLAS/cuSOLVER (and dependencies) where installed."""
+    try:
+        import nvidia  # a namespace package spread over the wheels
+    except ImportError:
+        return
+    bases = list(getattr(nvidia, "__path__", []))
+    for folder, name in _WHEEL_LIBS:
+        for base in bases:
+            path = os.path.join(base, folder, name)
+            if os.path.exists(path):
+                try:
+                    ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+                except OSError:
+                    pass  # an unusable copy: the module's own lookup decides
+                break
 
 
 @functools.lru_cache(maxsize=None)
 def _load():
+    _preload_wheel_libs()
     try:
         from . import _cuda
     except ImportError as exc:

@@ -13,17 +13,17 @@ import pytest
 
 
 def _module_skip_reason():
-    try:
-        from logsketch import _cuda  # noqa: F401
-    except ImportError as exc:
-        return f"logsketch._cuda is not built or not loadable: {exc}"
-    return None
+    # Through logsketch._gpu, as the package loads it: the nvidia-* wheels'
+    # cuBLAS/cuSOLVER first, so that torch and logsketch share one copy.
+    from logsketch import _gpu
+
+    return _gpu._load()[1]
 
 
 def _device_skip_reason():
-    from logsketch import _cuda
+    from logsketch import _gpu
 
-    st = _cuda.status()
+    st = _gpu.cuda_module().status()
     if not st["device_found"]:
         return f"no usable CUDA device: {st['detail']}"
     if int(st["compute_capability"].split(".")[0]) < 8:

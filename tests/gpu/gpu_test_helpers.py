@@ -1,4 +1,4 @@
-"""Helpers of the GPU tests: bit comparisons and a bfloat16 reference.
+"""Helpers of the GPU tests: bit comparisons, a bfloat16 reference and the rSVD reference.
 
 A plainly named module, as tests/logsketch_test_helpers.py is for the CPU
 tests; bfloat16 values travel as uint16 arrays of their bit patterns, since
@@ -171,3 +171,141 @@ def attn_varlen_reference_f64(q, k, v, cu_q, cu_k, **kw):
         out[qs] = o[0].transpose(1, 0, 2)
         lse[:, qs] = s[0]
     return out, lse
+# ---- randomized SVD reference -----------------------------------------------
+
+
+def _cholqr(X, eps):
+    """One Cholesky QR step on X (rows x l); None when even the shifted Gram matrix is not positive definite."""
+    import scipy.linalg
+
+    rows, l = X.shape
+    G = X.T @ X
+    try:
+        R = np.linalg.cholesky(G).T
+    except np.linalg.LinAlgError:
+        s = 11 * (rows * l + l * (l + 1)) * eps * np.trace(G)
+        try:
+            R = np.linalg.cholesky(G + s.astype(X.dtype) * np.eye(l, dtype=X.dtype)).T
+        except np.linalg.LinAlgError:
+            return None
+    return scipy.linalg.solve_triangular(R, X.T, trans="T", lower=False).T  # X R^-1
+
+
+def _householder(X):
+    return np.linalg.qr(X)[0]
+
+
+def _normalize(X, normalizer, eps):
+    import scipy.linalg
+
+    if normalizer == "none":
+        return X
+    if normalizer == "lu":
+        return scipy.linalg.lu(X, permute_l=True, check_finite=False)[0]
+    if normalizer == "qr":
+        return _householder(X)
+    Q = _cholqr(X, eps)
+    return _householder(X) if Q is None else Q
+
+
+def _orthonormalize(Y, normalizer, eps):
+    if normalizer != "cholqr":
+        return _householder(Y)
+    l = Y.shape[1]
+    Q = _cholqr(Y, eps)
+    Q = None if Q is None else _cholqr(Q, eps)
+    if Q is not None and np.abs(Q.T @ Q - np.eye(l)).max() <= 100 * l * eps:
+        return Q
+    return _householder(Y)
+
+
+def rsvd_reference(A, *, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed, dtype):
+    """The GPU's randomized SVD (logsketch/_rsvd_gpu.py) in numpy, computed in `dtype`.
+
+    Omega is jl_components in A's own dtype (what the GPU materializes), then
+    cast; A is cast to `dtype`.  Returns (U, S, Vt) of `dtype`.
+    """
+    import logsketch
+
+    A = np.asarray(A)
+    dtype = np.dtype(dtype)
+    eps = np.finfo(dtype).eps
+    M = (A.T if transpose else A).astype(dtype)
+    p, q = M.shape
+    R = logsketch.jl_components(l, q, kind=sketch, seed=seed, dtype=A.dtype)
+    Q = (R.toarray() if sketch == "sparse" else R).T.astype(dtype)
+    for _ in range(n_iter):
+        Y = _normalize(M @ Q, normalizer, eps)
+        Q = _normalize(M.T @ Y, normalizer, eps)
+    Q = _orthonormalize(M @ Q, normalizer, eps)
+    Ub, S, Vbt = np.linalg.svd(Q.T @ M, full_matrices=False)
+    U, S, Vt = Q @ Ub[:, :k], S[:k], Vbt[:k]
+    if transpose:
+        U, Vt = Vt.T, U.T
+    if flip_sign:
+        U, Vt = flip_signs(U, Vt)
+    return np.ascontiguousarray(U), S, np.ascontiguousarray(Vt)
+
+
+def flip_signs(U, Vt):
+    """svd_flip with U deciding: each column's largest |entry| (first on ties) made non-negative."""
+    U, Vt = U.copy(), Vt.copy()
+    rows = np.argmax(np.abs(U), axis=0)
+    negative = U[rows, np.arange(U.shape[1])] < 0
+    U[:, negative] *= -1
+    Vt[negative] *= -1
+    return U, Vt
+
+
+def _align(X, ref, axis):
+    """X with each column (axis=0) or row (axis=1) sign-flipped to point along ref's."""
+    dots = np.sum(X * ref, axis=axis, keepdims=True)
+    return X * np.where(dots < 0, -1, 1)
+
+
+def assert_rsvd_matches(got, A, **kw):
+    """(U, S, Vt) from the GPU against rsvd_reference in float64, up to the sign of each component.
+
+    The tolerance follows the rule of tests/logsketch_test_helpers.py: a small
+    multiple of what the same algorithm loses in float32 against float64
+    (rsvd_reference in both), scaled by eps(dtype)/eps(float32) for float64
+    inputs (rounding errors propagate linearly as long as the float32 loss is
+    small, which the test matrices ensure), plus a floor of a GEMM's rounding,
+    max(m, n) eps, for components the float32 run happens to get exactly.
+    """
+    A = np.asarray(A)
+    eps = np.finfo(A.dtype).eps
+    scale = eps / np.finfo(np.float32).eps
+    ref = rsvd_reference(A, dtype=np.float64, **kw)
+    ref32 = rsvd_reference(A, dtype=np.float32, **kw)
+    floor = 16 * max(A.shape) * eps
+    for name, g, r, r32, axis, size in zip(
+        ("U", "S", "Vt"), got, ref, ref32, (0, None, 1), (1.0, float(ref[1][0]), 1.0)
+    ):
+        g = np.asarray(g, np.float64)
+        r32 = np.asarray(r32, np.float64)
+        assert g.shape == r.shape, (name, g.shape, r.shape)
+        if axis is not None:
+            g, r32 = _align(g, r, axis), _align(r32, r, axis)
+        tol = 10 * np.abs(r32 - r).max() * scale + floor * size
+        err = np.abs(g - r).max()
+        assert err <= tol, f"{name}: max error {err:.3g} > tolerance {tol:.3g} ({kw})"
+
+
+def assert_orthonormal(X, axis, eps):
+    """Columns (axis=0) or rows (axis=1) of X orthonormal to working precision."""
+    X = np.asarray(X, np.float64)
+    G = X.T @ X if axis == 0 else X @ X.T
+    err = np.abs(G - np.eye(G.shape[0])).max()
+    tol = 10 * max(X.shape) * eps
+    assert err <= tol, f"||X^T X - I||_max = {err:.3g} > {tol:.3g}"
+
+
+def known_spectrum(m, n, dtype, decay=0.9, seed=0):
+    """A = U0 diag(decay**i) V0^T (m x n) with random orthonormal U0, V0, and its spectrum."""
+    rng = np.random.default_rng(seed)
+    r = min(m, n)
+    U0 = np.linalg.qr(rng.standard_normal((m, r)))[0]
+    V0 = np.linalg.qr(rng.standard_normal((n, r)))[0]
+    s = decay ** np.arange(r)
+    return ((U0 * s) @ V0.T).astype(dtype), s

@@ -1,0 +1,126 @@
+// Bindings of the randomized SVD on CUDA.  The Python layer
+// (logsketch/_rsvd_gpu.py) validates, picks A's layout (copying only when it
+// is neither row- nor column-major), allocates U, S, Vt and the SRHT's sampled
+// rows in the caller's framework and picks the stream; this function takes
+// raw device pointers and sizes (in elements), re-checks what the driver
+// relies on, switches to the arrays' device, releases the GIL and runs
+// cuda/rsvd/rsvd.cu, which synchronises the stream before returning.
+#include <cuda_runtime_api.h>
+#include <pybind11/pybind11.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "../common/device_guard.cuh"
+#include "../rsvd/rsvd_cuda.hpp"
+#include "device_checks.hpp"
+#include "register.hpp"
+
+namespace logsketch::bindings {
+
+namespace py = pybind11;
+namespace rg = rsvd::gpu;
+
+namespace {
+
+constexpr std::int64_t kMaxInt = (std::int64_t(1) << 31) - 1;  // cuBLAS/cuSOLVER take int sizes
+
+rg::Dtype parse_dtype(const std::string& name) {
+    if (name == "float32") return rg::Dtype::float32;
+    if (name == "float64") return rg::Dtype::float64;
+    throw py::type_error("A must be float32 or float64; got '" + name + "'");
+}
+
+rg::Normalizer parse_normalizer(const std::string& name) {
+    if (name == "none") return rg::Normalizer::none;
+    if (name == "lu") return rg::Normalizer::lu;
+    if (name == "qr") return rg::Normalizer::qr;
+    if (name == "cholqr") return rg::Normalizer::cholqr;
+    throw py::value_error("normalizer must be 'none', 'lu', 'qr' or 'cholqr'; got '" + name + "'");
+}
+
+jl::gpu::Kind parse_sketch(const std::string& name) {
+    if (name == "gaussian") return jl::gpu::Kind::gaussian;
+    if (name == "sparse") return jl::gpu::Kind::sparse;
+    if (name == "srht") return jl::gpu::Kind::srht;
+    throw py::value_error("sketch must be 'gaussian', 'sparse' or 'srht'; got '" + name + "'");
+}
+
+std::string dims(std::int64_t a, std::int64_t b) { return std::to_string(a) + " x " + std::to_string(b); }
+
+void randomized_svd(std::uintptr_t a, std::int64_t m, std::int64_t n, std::int64_t lda, bool a_row_major,
+                    const std::string& dtype, std::int64_t k, std::int64_t l, std::int64_t n_iter,
+                    const std::string& normalizer, bool transpose, bool flip_sign, const std::string& sketch,
+                    std::uint64_t seed, double density, std::uintptr_t srht_rows, std::uintptr_t u,
+                    std::uintptr_t s, std::uintptr_t vt, std::uintptr_t stream, int device) {
+    rg::Params p{};
+    p.dtype = parse_dtype(dtype);
+    p.normalizer = parse_normalizer(normalizer);
+    p.sketch = parse_sketch(sketch);
+    if (m < 1 || n < 1 || m > kMaxInt || n > kMaxInt) {
+        throw py::value_error("A must have between 1 and 2**31 - 1 rows and columns on the GPU; got " + dims(m, n));
+    }
+    if (lda < (a_row_major ? n : m) || lda > kMaxInt) {
+        throw py::value_error("lda must be in [" + std::to_string(a_row_major ? n : m) + ", 2**31) for A " +
+                              dims(m, n) + (a_row_major ? " (row-major)" : " (column-major)") + "; got " +
+                              std::to_string(lda));
+    }
+    if (k < 1 || l < k || l > std::min(m, n)) {
+        throw py::value_error("need 1 <= k <= l <= min(m, n); got k=" + std::to_string(k) + ", l=" +
+                              std::to_string(l) + " for A " + dims(m, n));
+    }
+    if (n_iter < 0) throw py::value_error("n_iter must be >= 0; got " + std::to_string(n_iter));
+    if (!(density > 0 && density <= 1) || std::floor(density * 2147483648.0 + 0.5) < 1) {
+        throw py::value_error("density must be in [2**-32, 1]; got " + std::to_string(density));
+    }
+    if (p.sketch == jl::gpu::Kind::srht && srht_rows == 0) {
+        throw py::value_error("srht_rows must be a device pointer for sketch 'srht'");
+    }
+    p.m = m;
+    p.n = n;
+    p.a = reinterpret_cast<const void*>(a);
+    p.lda = lda;
+    p.a_row_major = a_row_major;
+    p.k = k;
+    p.l = l;
+    p.n_iter = n_iter;
+    p.transpose = transpose;
+    p.flip_sign = flip_sign;
+    p.seed = seed;
+    p.density = density;
+    p.srht_rows = reinterpret_cast<const std::int64_t*>(srht_rows);
+    p.u = reinterpret_cast<void*>(u);
+    p.s = reinterpret_cast<void*>(s);
+    p.vt = reinterpret_cast<void*>(vt);
+
+    py::gil_scoped_release release;
+    check_device(device);
+    gpu::DeviceGuard guard(device);
+    check_pointer("A", a, device);
+    check_pointer("U", u, device);
+    check_pointer("S", s, device);
+    check_pointer("Vt", vt, device);
+    if (p.sketch == jl::gpu::Kind::srht) check_pointer("srht_rows", srht_rows, device);
+    try {
+        rg::randomized_svd(p, reinterpret_cast<cudaStream_t>(stream));
+    } catch (const std::invalid_argument& e) {
+        throw py::value_error(e.what());
+    }
+}
+
+}  // namespace
+
+void register_rsvd_cuda(py::module_& m) {
+    m.def("rsvd", &randomized_svd, py::arg("a"), py::arg("m"), py::arg("n"), py::arg("lda"), py::arg("a_row_major"),
+          py::arg("dtype"), py::arg("k"), py::arg("l"), py::arg("n_iter"), py::arg("normalizer"),
+          py::arg("transpose"), py::arg("flip_sign"), py::arg("sketch"), py::arg("seed"), py::arg("density"),
+          py::arg("srht_rows"), py::arg("u"), py::arg("s"), py::arg("vt"), py::arg("stream"), py::arg("device"),
+          "Randomized SVD of the m x n device matrix A (element (i, j) at a[i*lda + j] if a_row_major, else "
+          "a[i + j*lda]) into C-contiguous U (m x k), S (k,) and Vt (k x n) of A's dtype, on `stream`; "
+          "synchronises that stream before returning.");
+}
+
+}  // namespace logsketch::bindings
