@@ -42,7 +42,7 @@ void require_same_dtype(const py::array& a, Dtype dt, const char* name) {
 // Strides in elements, the last one 1 (or a size-1 last dimension).
 std::vector<std::int64_t> row_strides(const py::array& a, const char* name) {
     std::vector<std::int64_t> s = element_strides(a, name);
-    if (a.shape(a.ndim() - 1) > 1 && s.back() != 1) {
+    if (a.size() > 0 && a.shape(a.ndim() - 1) > 1 && s.back() != 1) {
         throw py::value_error(std::string(name) + " must have a contiguous last dimension");
     }
     return s;
