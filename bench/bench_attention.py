@@ -20,6 +20,7 @@ Writes bench/results/<date>-<cpu>-attention.json (and a PNG of the ratios beside
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable
@@ -43,8 +44,13 @@ SIZES = {
     "small": dict(prefill=[(1, 2, 256, 256, 64, False), (1, 2, 256, 256, 64, True)],
                   decode=[(1, 4, 1, 4096, 128, False)], sgemm=512, copy_bytes=1 << 26),
 }
+# Each side is timed after a pause and three warmup calls: torch's and
+# OpenBLAS's threads keep spinning after their last call, and on 2 cores a
+# logsketch call that starts meanwhile ran at half speed (188 against 418
+# GFLOP/s at 1x8x2048x2048x64 in a run without the pause).
+SETTLE_S = 0.5
 TIMING = {
-    "default": dict(repeat=5, warmup=2, min_time=0),
+    "default": dict(repeat=5, warmup=3, min_time=0),
     "small": dict(repeat=5, warmup=1, min_time=1e-3),
 }
 TARGETS = {"prefill": 1.2, "decode": 1.0}  # vs torch, issue 5
@@ -122,7 +128,9 @@ def main():
         torch.set_num_threads(ls.get_num_threads())
         notes.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
         for case in cases(SIZES[args.size], np.random.default_rng(0)):
+            time.sleep(SETTLE_S)
             t = median_time(case.run, **timing)
+            time.sleep(SETTLE_S)
             t_peer = median_time(case.run_peer, **timing)
             rows.append(result_row(case, t, t_peer, args.size))
             print(f"  measured {case.kernel} {case.size} vs {case.peer}", flush=True)
