@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
     logsketch::bindings::register_mitchell(m);
     logsketch::bindings::register_jl(m);
     logsketch::bindings::register_rsvd(m);
+    logsketch::bindings::register_attention(m);
 }

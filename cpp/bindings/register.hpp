@@ -9,5 +9,6 @@ void register_common(pybind11::module_& m);
 void register_mitchell(pybind11::module_& m);
 void register_jl(pybind11::module_& m);
 void register_rsvd(pybind11::module_& m);
+void register_attention(pybind11::module_& m);
 
 }  // namespace logsketch::bindings

@@ -1,11 +1,12 @@
 """logsketch: fast approximate and randomized kernels for ML and data pipelines.
 
 Mitchell log-multiplication (elementwise and matmul), JL random projection
-(gaussian, sparse and SRHT matrices generated from a seed) and randomized SVD
-(dense and sparse, on BLAS/LAPACK), with CPU kernels
+(gaussian, sparse and SRHT matrices generated from a seed), randomized SVD
+(dense and sparse, on BLAS/LAPACK) and entropy-invariant attention (a fused
+flash-style kernel), with CPU kernels
 chosen at run time by SIMD level and an optional CUDA module.  numpy inputs run
 on the CPU; CUDA arrays (torch, CuPy) run on the GPU and come back as the same
-framework's arrays (Mitchell, JL projection and randomized SVD).
+framework's arrays (every family).
 """
 
 from . import _blas  # noqa: F401  (before anything imports the compiled core)
@@ -18,6 +19,7 @@ from ._config import (
     show_config,
     config,
 )
+from .attention import attention, attention_varlen, entropy_scale
 from .jl import JLDistortion, jl_components, jl_distortion, jl_min_dim, jl_project
 from .mitchell import mitchell_divide, mitchell_matmul, mitchell_multiply
 from .rsvd import randomized_svd
@@ -26,7 +28,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "attention",
+    "attention_varlen",
     "config",
+    "entropy_scale",
     "get_num_threads",
     "get_simd_level",
     "JLDistortion",
