@@ -246,6 +246,22 @@ def test_deterministic_for_a_seed_and_different_across_seeds():
     assert not np.array_equal(a[0], c[0])
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_same_bits_for_any_thread_count(sparse, dtype, restore_threads):
+    rng = np.random.default_rng(17)
+    A = spectrum_matrix(9000, 70, 1.0 / (1 + np.arange(70)), seed=17, dtype=dtype)  # > 2 row chunks of 4096
+    if sparse:
+        A = sp.csr_array(np.where(rng.random(A.shape) < 0.3, A, 0))
+    results = []
+    for threads in (1, 2, 3, 7):
+        logsketch.set_num_threads(threads)
+        results.append(logsketch.randomized_svd(A, 12, n_iter=3, seed=5))
+    for other in results[1:]:
+        for x, y in zip(results[0], other):
+            np.testing.assert_array_equal(x, y)
+
+
 def test_oversampling_capped_at_min_shape():
     A = spectrum_matrix(40, 12, np.arange(12, 0, -1.0), seed=15)
     U, S, Vt = logsketch.randomized_svd(A, 12, n_oversamples=50)  # l = 12: the whole range

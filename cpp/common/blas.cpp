@@ -1,12 +1,10 @@
 #include "blas.hpp"
 
-#include "threads.hpp"
 
 namespace logsketch::blas {
 
-void match_threads() {
-    const int n = get_num_threads();
-    if (scipy_openblas_get_num_threads() != n) scipy_openblas_set_num_threads(n);
+void single_threaded() {
+    if (scipy_openblas_get_num_threads() != 1) scipy_openblas_set_num_threads(1);
 }
 
 std::string describe() {

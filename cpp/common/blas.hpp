@@ -8,9 +8,12 @@
 
 namespace logsketch::blas {
 
-// OpenBLAS keeps its own thread pool: make it use get_num_threads() threads.
-// Cheap when it already does; call before a sequence of BLAS calls.
-void match_threads();
+// Makes OpenBLAS run every call on the calling thread: logsketch splits the
+// work over its own threads (rsvd/parallel_blas.hpp) rather than have two
+// thread pools take turns on the same cores.  This library instance is
+// logsketch's alone (numpy and SciPy load their own), so the setting touches
+// nothing else.  Cheap after the first call.
+void single_threaded();
 
 // "OpenBLAS 0.3.x ... " as the library reports itself.
 std::string describe();

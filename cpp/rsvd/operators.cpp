@@ -7,7 +7,7 @@
 #include "../common/threads.hpp"
 #include "csr_kernels.hpp"
 #include "csr_transpose.hpp"
-#include "lapack.hpp"
+#include "parallel_blas.hpp"
 
 namespace logsketch::rsvd {
 namespace {
@@ -48,10 +48,10 @@ protected:
         (void)ld;
     }
     void raw_apply(const T* x, T* y, std::int64_t l, std::int64_t ld) const override {
-        lapack::gemm(m_is_st_, false, this->rows(), l, this->cols(), T(1), s_, lds_, x, ld, T(0), y, ld);
+        par::gemm(m_is_st_, false, this->rows(), l, this->cols(), s_, lds_, x, ld, y, ld);
     }
     void raw_apply_t(const T* y, T* z, std::int64_t l, std::int64_t ld) const override {
-        lapack::gemm(!m_is_st_, false, this->cols(), l, this->rows(), T(1), s_, lds_, y, ld, T(0), z, ld);
+        par::gemm(!m_is_st_, false, this->cols(), l, this->rows(), s_, lds_, y, ld, z, ld);
     }
 
 private:
@@ -134,7 +134,7 @@ void LinearOp<T>::sketch(const jl::Matrix& r, T* y, std::int64_t ld) const {
     std::vector<T> w(r.k);
     const jl::DenseX row{dtype_of<T>(), 1, v_.data(), q_, 1};
     jl::project_dense(r, row, w.data());
-    lapack::sub_outer(p_, r.k, u_.data(), w.data(), y, ld);
+    par::sub_outer(p_, r.k, u_.data(), w.data(), y, ld);
 }
 
 template <class T>
@@ -142,8 +142,8 @@ void LinearOp<T>::apply(const T* x, T* y, std::int64_t l, std::int64_t ld) const
     raw_apply(x, y, l, ld);
     if (!centered_) return;
     std::vector<T> w(l);  // (M - u v^T) x = M x - u (x^T v)^T
-    lapack::gemv_t(q_, l, x, ld, v_.data(), w.data());
-    lapack::sub_outer(p_, l, u_.data(), w.data(), y, ld);
+    par::gemv_t(q_, l, x, ld, v_.data(), w.data());
+    par::sub_outer(p_, l, u_.data(), w.data(), y, ld);
 }
 
 template <class T>
@@ -151,8 +151,8 @@ void LinearOp<T>::apply_t(const T* y, T* z, std::int64_t l, std::int64_t ld) con
     raw_apply_t(y, z, l, ld);
     if (!centered_) return;
     std::vector<T> w(l);  // (M - u v^T)^T y = M^T y - v (y^T u)^T
-    lapack::gemv_t(p_, l, y, ld, u_.data(), w.data());
-    lapack::sub_outer(q_, l, v_.data(), w.data(), z, ld);
+    par::gemv_t(p_, l, y, ld, u_.data(), w.data());
+    par::sub_outer(q_, l, v_.data(), w.data(), z, ld);
 }
 
 template <class T>

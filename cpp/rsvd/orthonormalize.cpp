@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "lapack.hpp"
+#include "parallel_blas.hpp"
 
 namespace logsketch::rsvd {
 namespace {
@@ -58,7 +59,7 @@ enum class CholQr { ok, shifted, failed };
 template <class T>
 CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     std::vector<T> g(static_cast<std::size_t>(l) * l, T(0));
-    lapack::gram(rows, l, x, ld, g.data());
+    par::gram(rows, l, x, ld, g.data());
     CholQr result = CholQr::ok;
     const std::vector<T> g0 = g;
     if (lapack::cholesky_upper(l, g.data()) != 0) {
@@ -71,7 +72,7 @@ CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
         if (lapack::cholesky_upper(l, g.data()) != 0) return CholQr::failed;
         result = CholQr::shifted;
     }
-    lapack::right_solve_upper(rows, l, g.data(), x, ld);
+    par::right_solve_upper(rows, l, g.data(), x, ld);
     return result;
 }
 
@@ -93,7 +94,7 @@ bool cholqr(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld, int passes
 template <class T>
 bool orthonormal(const T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     std::vector<T> g(static_cast<std::size_t>(l) * l, T(0));
-    lapack::gram(rows, l, x, ld, g.data());
+    par::gram(rows, l, x, ld, g.data());
     const T tol = T(100) * T(l) * std::numeric_limits<T>::epsilon();
     for (std::int64_t i = 0; i < l; ++i)
         for (std::int64_t j = i; j < l; ++j)

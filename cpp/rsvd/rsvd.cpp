@@ -23,6 +23,7 @@
 #include "lapack.hpp"
 #include "operators.hpp"
 #include "orthonormalize.hpp"
+#include "parallel_blas.hpp"
 
 namespace logsketch::rsvd {
 namespace {
@@ -69,7 +70,7 @@ void flip_signs(T* u, T* vt, std::int64_t m, std::int64_t n, std::int64_t k) {
 
 template <class T>
 void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
-    blas::match_threads();
+    blas::single_threaded();
     check_finite<T>(a);
     const std::unique_ptr<LinearOp<T>> op = make_operator<T>(a, o.transpose);
     const std::int64_t p = op->rows(), q = op->cols(), l = o.l, k = o.k, ld = op->panel_ld(l);
@@ -103,13 +104,13 @@ void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
     std::copy(sv.begin(), sv.begin() + k, s);
     if (!o.transpose) {
         // U = Q Ub[:, :k] (m x k); Vt[c, j] = Vb^T[c, j].
-        lapack::gemm(false, true, p, k, l, T(1), y.data(), ld, ub.data(), l, T(0), u, k);
+        par::gemm(false, true, p, k, l, y.data(), ld, ub.data(), l, u, k);
         for (std::int64_t c = 0; c < k; ++c)
             for (std::int64_t j = 0; j < q; ++j) vt[c * q + j] = vb[c + j * l];
     } else {
         // A's U is M's V: row i of U is column i of Vb^T; A's Vt = (Q Ub[:, :k])^T.
         for (std::int64_t i = 0; i < q; ++i) std::memcpy(u + i * k, vb.data() + i * l, sizeof(T) * k);
-        lapack::gemm(false, true, k, p, l, T(1), ub.data(), l, y.data(), ld, T(0), vt, p);
+        par::gemm(false, true, k, p, l, ub.data(), l, y.data(), ld, vt, p);
     }
     if (o.flip_sign) flip_signs(u, vt, a.m, a.n, k);
 }
