@@ -52,10 +52,13 @@ void lu_pl(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
 enum class CholQr { ok, shifted, failed };
 
 // X <- X R^-1, G = X^T X = R^T R.  When G is not positive definite to working
-// precision, R is taken from G + s I with s = 11 (rows l + l (l + 1)) eps
-// tr(G), the shift of Fukaya et al.'s shifted Cholesky QR: the span is kept,
-// but directions of X below about sqrt(s) come out damped, not unit length
-// (the caller follows with an unshifted pass).  failed: X untouched.
+// precision, R is taken from G + s I (shifted Cholesky QR, Fukaya et al.
+// 2020): the span is kept, but directions of X below about sqrt(s) come out
+// damped rather than unit length, for the caller's next, unshifted pass.
+// Their s = 11 (rows l + l (l + 1)) eps tr(G) guarantees success but in float32
+// exceeds tr(G) itself from rows ~ 700 000 / l (it would damp everything), so
+// s starts at (l + 1) eps tr(G) and grows tenfold until the factorization
+// succeeds, at most to their bound.  failed: X untouched.
 template <class T>
 CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     std::vector<T> g(static_cast<std::size_t>(l) * l, T(0));
@@ -65,11 +68,16 @@ CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     if (lapack::cholesky_upper(l, g.data()) != 0) {
         T trace = 0;
         for (std::int64_t c = 0; c < l; ++c) trace += g0[c * l + c];
-        const T shift = T(11) * T(rows * l + l * (l + 1)) * std::numeric_limits<T>::epsilon() * trace;
-        if (!(shift > 0) || !std::isfinite(shift)) return CholQr::failed;
-        g = g0;
-        for (std::int64_t c = 0; c < l; ++c) g[c * l + c] += shift;
-        if (lapack::cholesky_upper(l, g.data()) != 0) return CholQr::failed;
+        const T eps = std::numeric_limits<T>::epsilon();
+        const T most = T(11) * T(rows * l + l * (l + 1)) * eps * trace;
+        if (!(most > 0) || !std::isfinite(most)) return CholQr::failed;
+        for (T shift = T(l + 1) * eps * trace;; shift *= 10) {
+            shift = std::min(shift, most);
+            g = g0;
+            for (std::int64_t c = 0; c < l; ++c) g[c * l + c] += shift;
+            if (lapack::cholesky_upper(l, g.data()) == 0) break;
+            if (shift >= most) return CholQr::failed;
+        }
         result = CholQr::shifted;
     }
     par::right_solve_upper(rows, l, g.data(), x, ld);
@@ -110,16 +118,13 @@ void normalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int
         case Normalizer::none: return;
         case Normalizer::lu: return lu_pl(x, rows, l, ld);
         case Normalizer::qr: return householder(x, rows, l, ld);
-        case Normalizer::cholqr: {
+        case Normalizer::cholqr:
             // Between products one well-conditioned basis is enough: one
             // pass, or two when the first needed a shift (shifted CholQR2).
-            std::vector<T> saved(x, x + (rows - 1) * ld + l);
-            if (!cholqr(x, rows, l, ld, 2)) {
-                std::copy(saved.begin(), saved.end(), x);
-                householder(x, rows, l, ld);
-            }
+            // Every pass keeps the span, so Householder may take over from
+            // whatever a failed pass left.
+            if (!cholqr(x, rows, l, ld, 2)) householder(x, rows, l, ld);
             return;
-        }
     }
 }
 

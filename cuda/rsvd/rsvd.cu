@@ -194,9 +194,9 @@ class Driver {
             case Normalizer::qr: householder(x, rows); return;
             case Normalizer::lu: lu(x, rows); return;
             case Normalizer::cholqr:
-                // Shifted Cholesky QR fails only when X's Gram matrix has no
-                // positive trace (X = 0) or is not finite: then Householder.
-                if (!cholqr(x, rows)) householder(x, rows);
+                // One pass, or two when the first needed a shift; every pass
+                // keeps the span, so Householder may take over from a failure.
+                if (!cholqr(x, rows, 2)) householder(x, rows);
                 return;
         }
     }
@@ -219,23 +219,45 @@ class Driver {
                                              stream_));
     }
 
-    // x = x R^-1 with R the upper Cholesky factor of G = x^T x; if potrf
-    // fails, once more with G + s I, s = 11 (rows l + l (l + 1)) eps trace(G)
-    // (the shifted Cholesky QR of Fukaya, Kannan, Nakatsukasa, Yamamoto and
-    // Yanagisawa, 2020, with trace(G) = ||x||_F^2 bounding ||x||_2^2).
-    // False, x untouched, when the shifted factorization fails too.
-    bool cholqr(T* x, int rows) {
+    enum class Chol { ok, shifted, failed };
+
+    // x = x R^-1 with R the upper Cholesky factor of G = x^T x.  If potrf
+    // fails, R comes from G + s I (the shifted Cholesky QR of Fukaya, Kannan,
+    // Nakatsukasa, Yamamoto and Yanagisawa, 2020), s = c trace(G) with c from
+    // (l + 1) eps growing tenfold to their bound 11 (rows l + l (l + 1)) eps,
+    // the first that factors: as cpp/rsvd/orthonormalize.cpp, whose comment
+    // says why the bound alone is too large in float32.  A shifted pass keeps
+    // the span but leaves small directions damped, for an unshifted pass to
+    // finish.  failed: x untouched (G zero or not finite).
+    Chol cholqr_step(T* x, int rows) {
         gram(x, rows);
+        Chol result = Chol::ok;
         if (!potrf_ok()) {
-            gram(x, rows);  // potrf overwrote part of G
-            const double c =
-                11.0 * (double(rows) * l_ + double(l_) * (l_ + 1)) * double(std::numeric_limits<T>::epsilon());
-            add_trace_shift(g_, l_, static_cast<T>(c), stream_);
-            if (!potrf_ok()) return false;
+            const double eps = double(std::numeric_limits<T>::epsilon());
+            const double most = 11.0 * (double(rows) * l_ + double(l_) * (l_ + 1)) * eps;
+            for (double c = (l_ + 1) * eps;; c *= 10) {
+                c = std::min(c, most);
+                gram(x, rows);  // potrf overwrote part of G
+                add_trace_shift(g_, l_, static_cast<T>(c), stream_);
+                if (potrf_ok()) break;
+                if (c >= most) return Chol::failed;
+            }
+            result = Chol::shifted;
         }
         LOGSKETCH_CUBLAS_CHECK(la::trsm(blas_, CUBLAS_SIDE_RIGHT, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_N,
                                         CUBLAS_DIAG_NON_UNIT, rows, l_, T(1), g_, l_, x, rows));
-        return true;
+        return result;
+    }
+
+    // Cholesky QR passes until one needs no shift, at most `passes`: true if
+    // one did.
+    bool cholqr(T* x, int rows, int passes) {
+        for (int pass = 0; pass < passes; ++pass) {
+            const Chol r = cholqr_step(x, rows);
+            if (r == Chol::failed) return false;
+            if (r == Chol::ok) return true;
+        }
+        return false;
     }
 
     // g's upper triangle = x^T x
@@ -258,9 +280,9 @@ class Driver {
     // ---- the range basis ---------------------------------------------------------
 
     // y (p x l) = an orthonormal basis of its columns' span.  Householder for
-    // every normalizer but "cholqr", which tries Cholesky QR twice and keeps
-    // it when ||Q^T Q - I||_max <= 100 l eps, else takes Householder QR of
-    // the saved Y (Y numerically rank-deficient).
+    // every normalizer but "cholqr", which runs Cholesky QR twice (three
+    // times after a shift) and keeps it when ||Q^T Q - I||_max <= 100 l eps,
+    // else takes Householder QR of the saved Y (Y numerically rank-deficient).
     void orthonormalize(T* y) {
         if (prm_.normalizer != Normalizer::cholqr) {
             householder(y, p_);
@@ -268,7 +290,9 @@ class Driver {
         }
         const std::size_t bytes = sizeof(T) * std::size_t(p_) * l_;
         LOGSKETCH_CUDA_CHECK(cudaMemcpyAsync(w_, y, bytes, cudaMemcpyDeviceToDevice, stream_));
-        if (cholqr(y, p_) && cholqr(y, p_) && orthonormal(y)) return;
+        // The passes up to an unshifted one, then one more (CholQR2, or
+        // shifted CholQR3), kept if orthonormal.
+        if (cholqr(y, p_, 2) && cholqr(y, p_, 1) && orthonormal(y)) return;
         LOGSKETCH_CUDA_CHECK(cudaMemcpyAsync(y, w_, bytes, cudaMemcpyDeviceToDevice, stream_));
         householder(y, p_);
     }

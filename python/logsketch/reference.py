@@ -368,6 +368,29 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
     return np.asarray(y).astype(dtype)
 
 
+def _rsvd_cholqr_step(x):
+    """X R^-1 with R^T R = X^T X, and whether a shift was needed: when X^T X is
+    not positive definite, G + s I with s = (l + 1) eps tr(G) growing tenfold
+    (at most to Fukaya et al.'s 11 (rows l + l (l + 1)) eps tr(G))."""
+    import scipy.linalg
+
+    rows, l = x.shape
+    g = x.T @ x
+    eps = np.finfo(x.dtype).eps
+    most = 11 * (rows * l + l * (l + 1)) * eps * np.trace(g)
+    shift, shifted = 0.0, False
+    while True:
+        try:
+            r = np.linalg.cholesky(g + shift * np.eye(l, dtype=x.dtype)).T
+            break
+        except np.linalg.LinAlgError:
+            if shift >= most:
+                raise
+            shift = min(most, (l + 1) * eps * np.trace(g) if not shifted else 10 * shift)
+            shifted = True
+    return scipy.linalg.solve_triangular(r, x.T, trans="T").T, shifted
+
+
 def _rsvd_normalize(x, how):
     """One power-iteration normalization (logsketch.randomized_svd's `normalizer`)."""
     import scipy.linalg
@@ -378,14 +401,8 @@ def _rsvd_normalize(x, how):
         return scipy.linalg.lu(x, permute_l=True)[0]
     if how == "qr":
         return np.linalg.qr(x)[0]
-    g = x.T @ x  # cholqr: X R^-1 with R^T R = X^T X, shifted if X^T X is not positive definite
-    try:
-        r = np.linalg.cholesky(g).T
-    except np.linalg.LinAlgError:
-        rows, l = x.shape
-        shift = 11 * (rows * l + l * (l + 1)) * np.finfo(x.dtype).eps * np.trace(g)
-        r = np.linalg.cholesky(g + shift * np.eye(l, dtype=x.dtype)).T
-    return scipy.linalg.solve_triangular(r, x.T, trans="T").T
+    x, shifted = _rsvd_cholqr_step(x)  # cholqr: a second pass after a shifted one
+    return _rsvd_cholqr_step(x)[0] if shifted else x
 
 
 def randomized_svd(A, n_components, *, n_oversamples=10, n_iter=4, normalizer="qr", transpose=False,
