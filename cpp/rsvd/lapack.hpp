@@ -24,6 +24,10 @@ void scipy_sorglq_(const int* m, const int* n, const int* k, float* a, const int
                    const int* lwork, int* info);
 void scipy_dorglq_(const int* m, const int* n, const int* k, double* a, const int* lda, const double* tau,
                    double* work, const int* lwork, int* info);
+void scipy_strtri_(const char* uplo, const char* diag, const int* n, float* a, const int* lda, int* info, std::size_t,
+                   std::size_t);
+void scipy_dtrtri_(const char* uplo, const char* diag, const int* n, double* a, const int* lda, int* info, std::size_t,
+                   std::size_t);
 void scipy_sgetrf_(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info);
 void scipy_dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
 void scipy_sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u,
@@ -84,14 +88,27 @@ inline void gram(std::int64_t rows, std::int64_t n, const double* x, std::int64_
     scipy_cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, i32(n), i32(rows), 1.0, x, i32(ldx), 0.0, g, i32(n));
 }
 
-// X <- X R^-1, R upper triangular row-major n x n, X row-major rows x n.
-inline void right_solve_upper(std::int64_t rows, std::int64_t n, const float* r, float* x, std::int64_t ldx) {
-    scipy_cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, i32(rows), i32(n), 1.0f, r,
+// X <- X T, T upper triangular row-major n x n, X row-major rows x n.
+inline void right_multiply_upper(std::int64_t rows, std::int64_t n, const float* t, float* x, std::int64_t ldx) {
+    scipy_cblas_strmm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, i32(rows), i32(n), 1.0f, t,
                       i32(n), x, i32(ldx));
 }
-inline void right_solve_upper(std::int64_t rows, std::int64_t n, const double* r, double* x, std::int64_t ldx) {
-    scipy_cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, i32(rows), i32(n), 1.0, r,
+inline void right_multiply_upper(std::int64_t rows, std::int64_t n, const double* t, double* x, std::int64_t ldx) {
+    scipy_cblas_dtrmm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, i32(rows), i32(n), 1.0, t,
                       i32(n), x, i32(ldx));
+}
+
+// The inverse of a row-major n x n upper triangle in place (column-major
+// lower, hence uplo 'L').  Returns info: > 0 for an exactly zero diagonal.
+inline int invert_upper(std::int64_t n, float* r) {
+    int nn = i32(n), info = 0;
+    scipy_strtri_("L", "N", &nn, r, &nn, &info, 1, 1);
+    return info;
+}
+inline int invert_upper(std::int64_t n, double* r) {
+    int nn = i32(n), info = 0;
+    scipy_dtrtri_("L", "N", &nn, r, &nn, &info, 1, 1);
+    return info;
 }
 
 // Cholesky factor of a row-major n x n upper triangle in place: G = R^T R.

@@ -59,8 +59,9 @@ enum class CholQr { ok, shifted, failed };
 // exceeds tr(G) itself from rows ~ 700 000 / l (it would damp everything), so
 // s starts at (l + 1) eps tr(G) and grows tenfold until the factorization
 // succeeds, at most to their bound.  failed: X untouched.
+// With r_total: r_total <- R r_total (upper triangular, row-major l x l).
 template <class T>
-CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld, T* r_total = nullptr) {
     std::vector<T> g(static_cast<std::size_t>(l) * l, T(0));
     par::gram(rows, l, x, ld, g.data());
     CholQr result = CholQr::ok;
@@ -80,7 +81,16 @@ CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
         }
         result = CholQr::shifted;
     }
-    par::right_solve_upper(rows, l, g.data(), x, ld);
+    std::vector<T> inverse = g;
+    if (lapack::invert_upper(l, inverse.data()) != 0) return CholQr::failed;  // a zero pivot: not after potrf
+    par::right_multiply_upper(rows, l, inverse.data(), x, ld);
+    if (r_total) {  // g's lower triangle still holds G: read the upper one only
+        std::vector<T> product(static_cast<std::size_t>(l) * l, T(0));
+        for (std::int64_t i = 0; i < l; ++i)
+            for (std::int64_t m = i; m < l; ++m)
+                for (std::int64_t j = m; j < l; ++j) product[i * l + j] += g[i * l + m] * r_total[m * l + j];
+        std::copy(product.begin(), product.end(), r_total);
+    }
     return result;
 }
 
@@ -89,9 +99,9 @@ CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
 // precision).  A shifted pass leaves X with condition number about
 // 1/sqrt(11 rows l eps), which the next pass handles unshifted.
 template <class T>
-bool cholqr(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld, int passes) {
+bool cholqr(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld, int passes, T* r_total = nullptr) {
     for (int pass = 0; pass < passes; ++pass) {
-        const CholQr r = cholqr_step(x, rows, l, ld);
+        const CholQr r = cholqr_step(x, rows, l, ld, r_total);
         if (r == CholQr::failed) return false;
         if (r == CholQr::ok) return true;
     }
@@ -140,9 +150,18 @@ void orthonormalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std
     householder(x, rows, l, ld);
 }
 
+template <class T>
+bool cholqr_factor(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld, T* r) {
+    std::fill(r, r + l * l, T(0));
+    for (std::int64_t i = 0; i < l; ++i) r[i * l + i] = T(1);
+    return cholqr(x, rows, l, ld, 2, r) && cholqr(x, rows, l, ld, 1, r) && orthonormal(x, rows, l, ld);
+}
+
 template void normalize<float>(Normalizer, float*, std::int64_t, std::int64_t, std::int64_t);
 template void normalize<double>(Normalizer, double*, std::int64_t, std::int64_t, std::int64_t);
 template void orthonormalize<float>(Normalizer, float*, std::int64_t, std::int64_t, std::int64_t);
 template void orthonormalize<double>(Normalizer, double*, std::int64_t, std::int64_t, std::int64_t);
+template bool cholqr_factor<float>(float*, std::int64_t, std::int64_t, std::int64_t, float*);
+template bool cholqr_factor<double>(double*, std::int64_t, std::int64_t, std::int64_t, double*);
 
 }  // namespace logsketch::rsvd

@@ -25,4 +25,10 @@ void normalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int
 template <class T>
 void orthonormalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int64_t ld);
 
+// X = Q R by Cholesky QR (as orthonormalize's cholqr): Q in place of X, R
+// (upper triangular, row-major l x l) in r.  False if Q is not orthonormal to
+// 100 l eps; X is then overwritten with a matrix of the same span.
+template <class T>
+bool cholqr_factor(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld, T* r);
+
 }  // namespace logsketch::rsvd

@@ -54,18 +54,41 @@ void check_finite(const Matrix& a) {
 }
 
 // svd_flip, U-based: for each component j, the largest |U[i, j]| (first on
-// ties) made positive, negating V's row j with it.
+// ties) made positive, negating V's row j with it.  One pass over U's rows.
 template <class T>
 void flip_signs(T* u, T* vt, std::int64_t m, std::int64_t n, std::int64_t k) {
-    for (std::int64_t j = 0; j < k; ++j) {
-        std::int64_t best = 0;
-        for (std::int64_t i = 1; i < m; ++i)
-            if (std::abs(u[i * k + j]) > std::abs(u[best * k + j])) best = i;
-        if (u[best * k + j] < 0) {
-            for (std::int64_t i = 0; i < m; ++i) u[i * k + j] = -u[i * k + j];
-            for (std::int64_t c = 0; c < n; ++c) vt[j * n + c] = -vt[j * n + c];
-        }
-    }
+    std::vector<T> best(u, u + k);  // the entry of largest magnitude so far, per column
+    for (std::int64_t i = 1; i < m; ++i)
+        for (std::int64_t j = 0; j < k; ++j)
+            if (std::abs(u[i * k + j]) > std::abs(best[j])) best[j] = u[i * k + j];
+    std::vector<T> sign(k);
+    for (std::int64_t j = 0; j < k; ++j) sign[j] = best[j] < 0 ? T(-1) : T(1);
+    parallel_for(get_num_threads(), [&](std::int64_t t) {
+        const std::int64_t threads = get_num_threads();
+        for (std::int64_t i = m * t / threads; i < m * (t + 1) / threads; ++i)
+            for (std::int64_t j = 0; j < k; ++j) u[i * k + j] *= sign[j];
+        for (std::int64_t j = k * t / threads; j < k * (t + 1) / threads; ++j)
+            if (sign[j] < 0)
+                for (std::int64_t c = 0; c < n; ++c) vt[j * n + c] = -vt[j * n + c];
+    });
+}
+
+// LAPACK gesdd of the column-major m x n matrix b (m <= n): u (m x m) and
+// vt (m x n, leading dimension m), column-major; b is destroyed.  vt may be b
+// when m == n.
+template <class T>
+void thin_svd(std::int64_t m, std::int64_t n, T* b, std::int64_t ldb, T* s, T* u, T* vt) {
+    const int mm = lapack::i32(m), nn = lapack::i32(n), lda = lapack::i32(ldb);
+    std::vector<int> iwork(8 * m);
+    std::vector<T> out(vt == b ? static_cast<std::size_t>(m) * n : 0);
+    T* v = vt == b ? out.data() : vt;
+    int info = 0;
+    T query = 0;
+    lapack::svd(mm, nn, b, lda, s, u, mm, v, mm, &query, -1, iwork.data(), info);
+    std::vector<T> work(static_cast<std::size_t>(query) + 1);
+    lapack::svd(mm, nn, b, lda, s, u, mm, v, mm, work.data(), static_cast<int>(work.size()), iwork.data(), info);
+    if (info != 0) lapack::fail("gesdd", info);
+    if (vt == b) std::copy(out.begin(), out.end(), vt);
 }
 
 template <class T>
@@ -88,29 +111,42 @@ void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
     // B^T = M^T Q (q x l, row-major) is B column-major (l x q, leading dimension ld).
     op->apply_t(y.data(), z.data(), l, ld);
 
-    std::vector<T> sv(l), ub(static_cast<std::size_t>(l) * l), vb(static_cast<std::size_t>(l) * q);
-    {
-        const int lm = lapack::i32(l), qn = lapack::i32(q), lda = lapack::i32(ld);
-        std::vector<int> iwork(8 * l);
-        int info = 0;
-        T query = 0;
-        lapack::svd(lm, qn, z.data(), lda, sv.data(), ub.data(), lm, vb.data(), lm, &query, -1, iwork.data(), info);
-        std::vector<T> work(static_cast<std::size_t>(query) + 1);
-        lapack::svd(lm, qn, z.data(), lda, sv.data(), ub.data(), lm, vb.data(), lm, work.data(),
-                    static_cast<int>(work.size()), iwork.data(), info);
-        if (info != 0) lapack::fail("gesdd", info);
-    }
-    // ub is Ub column-major (= Ub^T row-major); vb is Vb^T column-major (l x q).
-    std::copy(sv.begin(), sv.begin() + k, s);
-    if (!o.transpose) {
-        // U = Q Ub[:, :k] (m x k); Vt[c, j] = Vb^T[c, j].
-        par::gemm(false, true, p, k, l, y.data(), ld, ub.data(), l, u, k);
-        for (std::int64_t c = 0; c < k; ++c)
-            for (std::int64_t j = 0; j < q; ++j) vt[c * q + j] = vb[c + j * l];
+    // The thin SVD of B: through B^T = Q2 R (Cholesky QR: parallel BLAS-3)
+    // and the SVD of the l x l R, B = V2 S (Q2 U2)^T for R = U2 S V2^T.  Only
+    // when Cholesky QR cannot make Q2 orthonormal (B numerically rank
+    // deficient) does LAPACK's gesdd take B itself: single-threaded, it took
+    // most of a 200000 x 50000 sparse factorization's time (B 110 x 50000).
+    std::vector<T> sv(l), ub(static_cast<std::size_t>(l) * l), r(static_cast<std::size_t>(l) * l);
+    const std::vector<T> bt(z);
+    if (cholqr_factor(z.data(), q, l, ld, r.data())) {
+        // r (row-major R) is column-major R^T = V2 S U2^T: ub gets V2 and r
+        // gets U2^T, both column-major (U2 row-major in r).
+        thin_svd(l, l, r.data(), l, sv.data(), ub.data(), r.data());
+        std::copy(sv.begin(), sv.begin() + k, s);
+        if (!o.transpose) {
+            par::gemm(false, true, p, k, l, y.data(), ld, ub.data(), l, u, k);  // U = Q V2[:, :k]
+            par::gemm_by_columns(true, true, k, q, l, r.data(), l, z.data(), ld, vt, q);  // Vt = (Q2 U2[:, :k])^T
+        } else {
+            par::gemm(false, false, q, k, l, z.data(), ld, r.data(), l, u, k);  // A's U = Q2 U2[:, :k]
+            par::gemm(false, true, k, p, l, ub.data(), l, y.data(), ld, vt, p);  // A's Vt = (Q V2[:, :k])^T
+        }
     } else {
-        // A's U is M's V: row i of U is column i of Vb^T; A's Vt = (Q Ub[:, :k])^T.
-        for (std::int64_t i = 0; i < q; ++i) std::memcpy(u + i * k, vb.data() + i * l, sizeof(T) * k);
-        par::gemm(false, true, k, p, l, ub.data(), l, y.data(), ld, vt, p);
+        // B^T (q x l, row-major) is B column-major (l x q, leading dimension ld).
+        z = bt;
+        std::vector<T> vb(static_cast<std::size_t>(l) * q);
+        thin_svd(l, q, z.data(), ld, sv.data(), ub.data(), vb.data());
+        // ub is Ub column-major (= Ub^T row-major); vb is Vb^T column-major (l x q).
+        std::copy(sv.begin(), sv.begin() + k, s);
+        if (!o.transpose) {
+            // U = Q Ub[:, :k] (m x k); Vt[c, j] = Vb^T[c, j].
+            par::gemm(false, true, p, k, l, y.data(), ld, ub.data(), l, u, k);
+            for (std::int64_t c = 0; c < k; ++c)
+                for (std::int64_t j = 0; j < q; ++j) vt[c * q + j] = vb[c + j * l];
+        } else {
+            // A's U is M's V: row i of U is column i of Vb^T; A's Vt = (Q Ub[:, :k])^T.
+            for (std::int64_t i = 0; i < q; ++i) std::memcpy(u + i * k, vb.data() + i * l, sizeof(T) * k);
+            par::gemm(false, true, k, p, l, ub.data(), l, y.data(), ld, vt, p);
+        }
     }
     if (o.flip_sign) flip_signs(u, vt, a.m, a.n, k);
 }
