@@ -11,8 +11,8 @@ several repetitions.  The dense matrices have a known spectrum (Haar-random
 singular vectors, s_j = 1 / (1 + j / 10)), so each error is reported over the
 Eckart-Young optimum: Frobenius ||A - U S Vt||_F / sqrt(sum_{j>k} s_j^2) and
 spectral ||A - U S Vt||_2 / s_{k+1} (the norm by ARPACK).  The sparse matrix has no known spectrum: its error column is
-the fraction of ||A||_F^2 the k components capture, ||U^T A||_F^2 / ||A||_F^2
-(higher is better).  Optional peers (torch, fbpca, scikit-learn) are skipped
+the fraction of ||A||_F^2 the k right singular vectors capture,
+||A V||_F^2 / ||A||_F^2 (higher is better).  Optional peers (torch, fbpca, scikit-learn) are skipped
 with a note when not installed.  Targets are checked at the default size only.
 Writes bench/results/<date>-<cpu>-rsvd.json (and a PNG of the ratios beside it).
 """
@@ -89,8 +89,8 @@ def dense_error(A, s, k, factors):
 
 
 def captured_energy(A, factors):
-    U = np.asarray(factors[0], dtype=np.float64)
-    return (float(np.linalg.norm(A.T @ U) ** 2 / sp.linalg.norm(A) ** 2),)
+    Vt = np.asarray(factors[2], dtype=np.float64)  # orthonormal rows on both sides
+    return (float(np.linalg.norm(A @ Vt.T) ** 2 / sp.linalg.norm(A) ** 2),)
 
 
 def torch_lowrank(At, k):
@@ -133,14 +133,12 @@ def sparse_cases(sizes, rng):
 
         def ours(A=A):
             est = ls.RandomizedSVD(k, n_oversamples=OVERSAMPLES, n_iter=SPARSE_ITER, seed=0)
-            Z = est.fit_transform(A)
-            return Z / est.singular_values_, est.singular_values_, est.components_
+            return est.fit_transform(A), est.singular_values_, est.components_
 
         def peer(A=A):
             est = TruncatedSVD(k, algorithm="randomized", n_oversamples=OVERSAMPLES, n_iter=SPARSE_ITER,
                                random_state=0)
-            Z = est.fit_transform(A)
-            return Z / est.singular_values_, est.singular_values_, est.components_
+            return est.fit_transform(A), est.singular_values_, est.components_
 
         yield Case("RandomizedSVD", size, np.dtype(dtype).name, "sklearn TruncatedSVD", ours, peer,
                    partial(captured_energy, A), flops, "GFLOP/s", TARGETS["sklearn TruncatedSVD"])

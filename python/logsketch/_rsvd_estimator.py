@@ -52,7 +52,7 @@ class _RandomizedSVDLogic:
     explained_variance_ : ndarray (n_components,)
         Variance of each projected component: with center=True,
         S**2 / (n_samples - 1) (scikit-learn's PCA); with center=False, the
-        variance of the columns of X @ components_.T (TruncatedSVD's).
+        variance of the columns of fit_transform(X) (TruncatedSVD's).
     explained_variance_ratio_ : ndarray (n_components,)
         explained_variance_ over the total variance of X's columns (same
         ddof as explained_variance_).
@@ -64,9 +64,11 @@ class _RandomizedSVDLogic:
     Notes
     -----
     Everything is in the dtype of the data seen by fit (float32 stays
-    float32).  ``fit_transform(X)`` returns U * S without a second pass over
-    X; ``transform(X)`` is ``(X - mean_) @ components_.T`` (sparse X stays
-    sparse); ``inverse_transform(Y)`` is ``Y @ components_ + mean_``.
+    float32).  ``transform(X)`` is ``(X - mean_) @ components_.T`` (sparse X
+    stays sparse), and ``fit_transform(X)`` returns exactly that for the
+    fitted X (as scikit-learn's TruncatedSVD does; it differs from U * S by the
+    factorization's residual); ``inverse_transform(Y)`` is
+    ``Y @ components_ + mean_``.
 
     Examples
     --------
@@ -91,7 +93,7 @@ class _RandomizedSVDLogic:
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit, then return U * S (n_samples, n_components): X's projection, without another pass."""
+        """Fit, then return transform(X) (n_samples, n_components)."""
         X = self._validate(X, reset=True)
         center = _check_flag(self.center, "center", allow_auto=False)
         n_samples, n_features = X.shape
@@ -104,27 +106,29 @@ class _RandomizedSVDLogic:
         mean, total_var = _column_moments(X, center)
         U, S, Vt = _factor(X, k, self.n_oversamples, self.n_iter, self.normalizer, False, True, "gaussian",
                            self.seed, mean.astype(X.dtype) if center else None)
-        projected = U * S
+        self.components_ = Vt
+        self.mean_ = (mean if center else np.zeros(n_features)).astype(X.dtype)
+        projected = self._project(X)
         if center:
             explained = S.astype(np.float64) ** 2 / max(n_samples - 1, 1)
         else:
             explained = projected.var(axis=0, dtype=np.float64)
-        self.components_ = Vt
         self.singular_values_ = S
         self.explained_variance_ = explained.astype(X.dtype)
         ratio = explained / total_var if total_var > 0 else np.zeros_like(explained)
         self.explained_variance_ratio_ = ratio.astype(X.dtype)
-        self.mean_ = (mean if center else np.zeros(n_features)).astype(X.dtype)
         self.n_components_ = Vt.shape[0]
         return projected
 
     def transform(self, X):
         """(X - mean_) @ components_.T: (n_samples, n_features) -> (n_samples, n_components_)."""
         self._check_fitted()
-        X = self._validate(X, reset=False)
+        return self._project(self._validate(X, reset=False))
+
+    def _project(self, X):
         V = self.components_.T.astype(X.dtype, copy=False)
         out = np.asarray(X @ V)
-        if self.center:
+        if np.any(self.mean_):
             out = out - self.mean_.astype(X.dtype) @ V
         return out
 

@@ -7,6 +7,10 @@ change of import (``random_state`` becomes ``seed``).  What it adds:
 - The whole algorithm runs in the compiled core with the GIL released: BLAS
   and LAPACK from the scipy-openblas32 library, multithreaded CSR products,
   and no copy or transpose of A (dense C or F order; CSR and CSC as given).
+- One thread pool: OpenBLAS runs single-threaded inside logsketch's threads,
+  each call on a fixed chunk of rows, so the result is bit-identical for any
+  thread count (``set_num_threads``), and no second pool spins against the
+  first on small machines.
 - float32 stays float32 end to end (scikit-learn does the same); float64
   stays float64.
 - The test matrix Omega is the transpose of a JL random matrix
@@ -21,10 +25,13 @@ l = min(n_components + n_oversamples, p, q)::
 
     Y = M Omega
     n_iter times:  Y = normalize(Y);  Z = normalize(M^T Y);  Y = M Z
-    Q = orthonormalize(Y);  B = Q^T M;  B = Ub S Vb^T  (LAPACK gesdd)
+    Q = orthonormalize(Y);  B = Q^T M;  B = Ub S Vb^T
     U = Q Ub[:, :k];  S = S[:k];  Vt = Vb^T[:k]   (swapped back if transposed)
 
-which is scikit-learn's range finder and factorization.  Capping l at
+which is scikit-learn's range finder and factorization.  B's SVD goes
+through a Cholesky QR of B^T = Q2 R and LAPACK's gesdd of the small l x l R
+(the same factors; B^T is q x l, tall), and LAPACK's gesdd of B itself when
+B is numerically rank-deficient.  Capping l at
 min(p, q) changes nothing where scikit-learn would succeed: the sketch then
 already spans M's whole range.
 """
