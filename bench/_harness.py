@@ -12,7 +12,9 @@ import re
 import socket
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -21,6 +23,23 @@ import logsketch
 # Set on the shared machines: they slow OpenBLAS, so BLAS benchmarks run with both unset.
 BLAS_SLOWING_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BLAS_ENV = BLAS_SLOWING_ENV + ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+@dataclass
+class Case:
+    """One row of a benchmark: logsketch's call against a peer's, on the same data."""
+
+    kernel: str
+    size: str
+    dtype: str
+    peer: str
+    run: Callable[[], object]
+    run_peer: Callable[[], object] | tuple  # a tuple: parts timed apart, medians summed
+    work: float  # bytes moved or flops done by one call
+    unit: str  # "GB/s" or "GFLOP/s"
+    target: float | None = None
+    slow_peer: bool = False  # timed twice, one call each
+    error: Callable[[object], tuple] | None = None  # a call's result -> error figures
 
 
 def _per_call(fn, args, loops):

@@ -21,14 +21,12 @@ Writes bench/results/<date>-<cpu>-attention.json (and a PNG of the ratios beside
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import numpy as np
 
 import logsketch as ls
-from _harness import median_time, plot_ratios, report, result_row, save, start
+from _harness import Case, median_time, plot_ratios, report, result_row, save, start
 
 try:
     import torch
@@ -56,17 +54,6 @@ TIMING = {
 TARGETS = {"prefill": 1.2, "decode": 1.0}  # vs torch, issue 5
 
 
-@dataclass
-class Case:
-    kernel: str
-    size: str
-    dtype: str
-    peer: str
-    run: Callable[[], object]
-    run_peer: Callable[[], object]
-    work: float
-    unit: str
-    target: float | None = None
 
 
 def lambdas(seq_q, seq_k, d, causal):

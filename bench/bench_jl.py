@@ -23,15 +23,13 @@ import operator
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
 import logsketch as ls
-from _harness import median_time, plot_ratios, report, result_row, save, start
+from _harness import Case, median_time, plot_ratios, report, result_row, save, start
 
 try:
     from sklearn.random_projection import GaussianRandomProjection, SparseRandomProjection
@@ -52,17 +50,6 @@ TIMING = {
 TARGETS = {"gaussian": 2, "sparse": 20, "srht": 10}  # vs scikit-learn, issue 3
 
 
-@dataclass
-class Case:
-    kernel: str
-    size: str
-    dtype: str
-    peer: str
-    run: Callable[[], object]
-    run_peer: Callable[[], object] | tuple  # a tuple: parts timed apart, medians summed
-    work: float
-    unit: str
-    target: float | None = None
 
 
 def fit_transform(est, X):

@@ -13,14 +13,12 @@ Writes bench/results/<date>-<cpu>.json (and a PNG of the ratios beside it).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import numpy as np
 
 import logsketch as ls
-from _harness import median_time, plot_ratios, report, result_row, save, start
+from _harness import Case, median_time, plot_ratios, report, result_row, save, start
 
 try:
     import torch
@@ -39,18 +37,6 @@ TIMING = {
 }
 
 
-@dataclass
-class Case:
-    kernel: str
-    size: str
-    dtype: str
-    peer: str
-    run: Callable[[], object]
-    run_peer: Callable[[], object]
-    work: float  # bytes moved or flops done by one call
-    unit: str  # "GB/s" or "GFLOP/s"
-    target: float | None = None
-    slow_peer: bool = False  # timed twice, one call each
 
 
 def elementwise_cases(n, rng):

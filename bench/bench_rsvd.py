@@ -19,16 +19,14 @@ Writes bench/results/<date>-<cpu>-rsvd.json (and a PNG of the ratios beside it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg  # noqa: F401  (sp.linalg)
 
 import logsketch as ls
-from _harness import median_time, plot_ratios, report, result_row, save, start
+from _harness import Case, median_time, plot_ratios, report, result_row, save, start
 
 try:
     import torch
@@ -56,18 +54,6 @@ OVERSAMPLES, DENSE_ITER, SPARSE_ITER = 10, 4, 5
 TARGETS = {"torch.svd_lowrank": 2, "sklearn randomized_svd": 4, "sklearn TruncatedSVD": 3}  # issue 4
 
 
-@dataclass
-class Case:
-    kernel: str
-    size: str
-    dtype: str
-    peer: str
-    run: Callable[[], tuple]
-    run_peer: Callable[[], tuple]
-    error: Callable[[tuple], tuple]  # (U, S, Vt) -> error figures
-    work: float
-    unit: str
-    target: float | None = None
 
 
 def known_spectrum(m, n, dtype, rng):
@@ -117,8 +103,8 @@ def dense_cases(sizes, rng):
             peers.append(("fbpca.pca raw", partial(fbpca.pca, A, k, raw=True, n_iter=DENSE_ITER,
                                                    l=k + OVERSAMPLES)))
         for peer, run_peer in peers:
-            yield Case("randomized_svd", size, np.dtype(dtype).name, peer, ours, run_peer, err, flops, "GFLOP/s",
-                       TARGETS.get(peer))
+            yield Case("randomized_svd", size, np.dtype(dtype).name, peer, ours, run_peer, flops, "GFLOP/s",
+                       TARGETS.get(peer), error=err)
 
 
 def sparse_cases(sizes, rng):
@@ -140,8 +126,8 @@ def sparse_cases(sizes, rng):
                                random_state=0)
             return est.fit_transform(A), est.singular_values_, est.components_
 
-        yield Case("RandomizedSVD", size, np.dtype(dtype).name, "sklearn TruncatedSVD", ours, peer,
-                   partial(captured_energy, A), flops, "GFLOP/s", TARGETS["sklearn TruncatedSVD"])
+        yield Case("RandomizedSVD", size, np.dtype(dtype).name, "sklearn TruncatedSVD", ours, peer, flops, "GFLOP/s",
+                   TARGETS["sklearn TruncatedSVD"], error=partial(captured_energy, A))
 
 
 def measure(case, size):

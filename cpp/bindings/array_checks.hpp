@@ -31,6 +31,15 @@ inline std::vector<std::int64_t> shape_of(const py::array& arr) {
     return std::vector<std::int64_t>(arr.shape(), arr.shape() + arr.ndim());
 }
 
+// f32 for a float32 array, f64 for float64; TypeError naming `name` otherwise.
+template <class D>
+D float32_or_64(const py::array& arr, const char* name, D f32, D f64) {
+    const py::dtype dt = arr.dtype();
+    if (dt.kind() == 'f' && dt.itemsize() == 4) return f32;
+    if (dt.kind() == 'f' && dt.itemsize() == 8) return f64;
+    throw py::type_error(std::string(name) + " must be float32 or float64; got " + py::str(dt).cast<std::string>());
+}
+
 inline void require_writeable(const py::array& arr, const char* name) {
     if (!arr.writeable()) throw py::value_error(std::string(name) + " must be writeable");
 }

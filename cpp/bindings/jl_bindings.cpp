@@ -25,10 +25,7 @@ namespace {
 constexpr std::int64_t kMaxDim = std::int64_t(1) << 32;  // rows and column blocks index 32-bit counter words
 
 Dtype dtype_of(const py::array& arr, const char* name) {
-    const py::dtype dt = arr.dtype();
-    if (dt.kind() == 'f' && dt.itemsize() == 4) return Dtype::float32;
-    if (dt.kind() == 'f' && dt.itemsize() == 8) return Dtype::float64;
-    throw py::type_error(std::string(name) + " must be float32 or float64; got " + py::str(dt).cast<std::string>());
+    return float32_or_64(arr, name, Dtype::float32, Dtype::float64);
 }
 
 Dtype dtype_named(const std::string& name) {

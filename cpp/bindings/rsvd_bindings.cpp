@@ -22,10 +22,7 @@ using rsvd::Dtype;
 namespace {
 
 Dtype float_dtype(const py::array& arr, const char* name) {
-    const py::dtype dt = arr.dtype();
-    if (dt.kind() == 'f' && dt.itemsize() == 4) return Dtype::float32;
-    if (dt.kind() == 'f' && dt.itemsize() == 8) return Dtype::float64;
-    throw py::type_error(std::string(name) + " must be float32 or float64; got " + py::str(dt).cast<std::string>());
+    return float32_or_64(arr, name, Dtype::float32, Dtype::float64);
 }
 
 rsvd::Normalizer normalizer_named(const std::string& name) {
