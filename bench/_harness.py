@@ -222,12 +222,16 @@ def report(rows: list[dict], notes: list[str], size: str) -> None:
 
 def save(args, name: str, payload: dict, plot) -> None:
     """payload as JSON at --out (default bench/results/<date>-<cpu><name>[-small].json),
-    then plot(path) beside it unless matplotlib is missing."""
+    then plot(path) beside it unless matplotlib is missing or there are no rows
+    (every peer missing)."""
     suffix = name if args.size == "default" else f"{name}-{args.size}"
     out = args.out or Path(__file__).parent / "results" / f"{datetime.date.today()}-{cpu_slug()}{suffix}.json"
     write_json(out, payload)
     print(f"wrote {out}")
     png = args.plot or out.with_suffix(".png")
+    if not payload.get("rows"):
+        print("note: no rows: no plot")
+        return
     try:
         plot(png)
         print(f"wrote {png}")
