@@ -27,8 +27,9 @@ inline int threads_for(double work, std::int64_t rows) {
 // Rows per BLAS call.  Fixed, whatever the thread count: OpenBLAS's bits
 // depend on the sizes it is called with (a 9000-row product differs in the
 // last bits from its two 4500-row halves), so only a fixed split keeps the
-// results independent of the threads.  512: 4000 x 3000 float32 products ran
-// as fast in 512-row calls as in one call per thread.
+// results independent of the threads.  512: a 4000 x 3000, k = 50, 4-iteration
+// factorization took 64 / 145 ms (float32 / float64) in 512-row calls, 65 / 154
+// in 256, 72 / 170 in 1024 and 75 / 178 in 2048 (one call per thread).
 constexpr std::int64_t kRows = 512;
 
 // Runs body(r0, r1) on every kRows-row chunk of [0, rows), the chunks spread
