@@ -1,8 +1,9 @@
 // The CUDA extension module logsketch._cuda: one register call per family.
 //
 // Importing it needs no GPU and no driver (the runtime is linked statically,
-// cuBLAS/cuSOLVER load without a driver, and nothing touches CUDA until a
-// function is called); status() says what is there.
+// and nothing touches CUDA until a function is called); status() says what
+// is there.  The cuBLAS/cuSOLVER side is logsketch._cuda_linalg
+// (linalg_module.cpp).
 #include <pybind11/pybind11.h>
 
 #include "register.hpp"
@@ -13,5 +14,4 @@ PYBIND11_MODULE(_cuda, m) {
     logsketch::bindings::register_mitchell_cuda(m);
     logsketch::bindings::register_jl_cuda(m);
     logsketch::bindings::register_attention_cuda(m);
-    logsketch::bindings::register_rsvd_cuda(m);
 }

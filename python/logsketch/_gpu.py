@@ -3,14 +3,16 @@
 Nothing here touches CUDA at import time; the compiled module is imported on
 first use.
 
-The module links cuBLAS and cuSOLVER as shared libraries
-(cmake/LogsketchCuda.cmake).  When the nvidia-* wheels that PyTorch and CuPy
-depend on are installed, their copies are loaded first, by absolute path, so
-that the process holds one cuBLAS whichever of logsketch and the framework is
-imported first (the loader then reuses them for the module's dependencies);
-otherwise the module's run path and the system's loader path (a CUDA
-toolkit) provide them.  When neither does, importing the module fails and the
-GPU path reports itself unavailable, as without a driver.
+logsketch._cuda holds every kernel but the dense linear algebra and needs
+only a driver.  logsketch._cuda_linalg (the randomized SVD) links cuBLAS and
+cuSOLVER as shared libraries (cmake/LogsketchCuda.cmake).  When the nvidia-*
+wheels that PyTorch and CuPy depend on are installed, their copies are loaded
+first, by absolute path, so that the process holds one cuBLAS whichever of
+logsketch and the framework is imported first (the loader then reuses them
+for the module's dependencies); otherwise the module's run path and the
+system's loader path (a CUDA toolkit) provide them.  When neither does,
+importing _cuda_linalg fails and only the GPU randomized SVD reports itself
+unavailable.
 """
 
 from __future__ import annotations
@@ -57,7 +59,6 @@ def _preload_wheel_libs():
 
 @functools.lru_cache(maxsize=None)
 def _load():
-    _preload_wheel_libs()
     try:
         from . import _cuda
     except ImportError as exc:
@@ -65,9 +66,31 @@ def _load():
     return _cuda, None
 
 
+@functools.lru_cache(maxsize=None)
+def _load_linalg():
+    mod, why = _load()
+    if mod is None:
+        return None, why
+    _preload_wheel_libs()
+    try:
+        from . import _cuda_linalg
+    except ImportError as exc:
+        return None, (f"logsketch._cuda_linalg not built or not loadable (it needs cuBLAS and cuSOLVER: "
+                      f"a CUDA toolkit or the nvidia-* wheels): {exc}")
+    return _cuda_linalg, None
+
+
 def cuda_module():
     """The compiled CUDA module; RuntimeError saying why when unavailable."""
     mod, why = _load()
+    if mod is None:
+        raise RuntimeError(why)
+    return mod
+
+
+def linalg_module():
+    """The compiled cuBLAS/cuSOLVER module; RuntimeError saying why when unavailable."""
+    mod, why = _load_linalg()
     if mod is None:
         raise RuntimeError(why)
     return mod

@@ -66,7 +66,7 @@ import sys
 
 from . import jl
 from ._arrays import is_cuda_array
-from ._gpu import cuda_module
+from ._gpu import linalg_module
 from ._jl_gpu import _ptr, _srht_rows
 from ._mitchell_gpu import _Array, _Backend, _framework
 
@@ -171,7 +171,7 @@ def randomized_svd(A, *, k, l, n_iter, normalizer, transpose, flip_sign, sketch,
     q = m if transpose else n
     _, _, sketch, density, seed = jl._check_matrix(l, q, sketch, "auto", seed)
 
-    mod = cuda_module()
+    mod = linalg_module()
     backend = _Backend(a.fw, a.device)
     layout = _layout(a)
     if layout is None:

@@ -19,9 +19,18 @@ import threading
 import numpy as np
 import pytest
 
-from logsketch import _rsvd_gpu
+from logsketch import _gpu, _rsvd_gpu
 
 from .gpu_test_helpers import assert_orthonormal, assert_rsvd_matches, known_spectrum, rsvd_reference
+
+_LINALG_SKIP = _gpu._load_linalg()[1]
+
+
+@pytest.fixture(autouse=True)
+def _needs_linalg_module():
+    if _LINALG_SKIP:
+        pytest.skip(_LINALG_SKIP)
+
 
 NORMALIZERS = ("none", "lu", "qr", "cholqr")
 SKETCHES = ("gaussian", "sparse", "srht")
