@@ -123,11 +123,7 @@ void forward(std::uintptr_t q, const Triple& q_st, std::uintptr_t k, const Tripl
         }
         if (workspace != 0) check_pointer("workspace", workspace, device);
     }
-    try {
-        ag::forward(p, reinterpret_cast<cudaStream_t>(stream));
-    } catch (const std::invalid_argument& e) {
-        throw py::value_error(e.what());
-    }
+    launch_checked([&] { ag::forward(p, reinterpret_cast<cudaStream_t>(stream)); });
 }
 
 }  // namespace

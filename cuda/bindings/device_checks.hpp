@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 #include "../common/cuda_check.cuh"
@@ -18,6 +19,17 @@ inline void check_device(int device) {
     if (device < 0 || device >= count) {
         throw pybind11::value_error("device must be in [0, " + std::to_string(count) + "); got " +
                                     std::to_string(device));
+    }
+}
+
+// Runs a launch, turning the kernels' std::invalid_argument (a shape they
+// cannot take) into ValueError.
+template <class Launch>
+void launch_checked(Launch&& launch) {
+    try {
+        launch();
+    } catch (const std::invalid_argument& e) {
+        throw pybind11::value_error(e.what());
     }
 }
 

@@ -74,11 +74,9 @@ void components(std::uintptr_t out, const std::string& kind, std::int64_t k, std
     gpu::DeviceGuard guard(device);
     check_pointer("out", out, device);
     if (r.kind == jg::Kind::srht) check_pointer("srht_rows", srht_rows, device);
-    try {
+    launch_checked([&] {
         jg::components(r, dt, reinterpret_cast<void*>(out), reinterpret_cast<cudaStream_t>(stream));
-    } catch (const std::invalid_argument& e) {
-        throw py::value_error(e.what());
-    }
+    });
 }
 
 void project(std::uintptr_t x, std::int64_t n, std::int64_t d, std::int64_t rs, std::uintptr_t y,
@@ -103,11 +101,7 @@ void project(std::uintptr_t x, std::int64_t n, std::int64_t d, std::int64_t rs, 
     check_pointer("y", y, device);
     if (r.kind == jg::Kind::srht) check_pointer("srht_rows", srht_rows, device);
     const jg::ProjectParams p{dt, n, reinterpret_cast<const void*>(x), rs, reinterpret_cast<void*>(y)};
-    try {
-        jg::project(r, p, reinterpret_cast<cudaStream_t>(stream));
-    } catch (const std::invalid_argument& e) {
-        throw py::value_error(e.what());
-    }
+    launch_checked([&] { jg::project(r, p, reinterpret_cast<cudaStream_t>(stream)); });
 }
 
 }  // namespace

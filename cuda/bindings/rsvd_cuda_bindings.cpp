@@ -104,11 +104,7 @@ void randomized_svd(std::uintptr_t a, std::int64_t m, std::int64_t n, std::int64
     check_pointer("S", s, device);
     check_pointer("Vt", vt, device);
     if (p.sketch == jl::gpu::Kind::srht) check_pointer("srht_rows", srht_rows, device);
-    try {
-        rg::randomized_svd(p, reinterpret_cast<cudaStream_t>(stream));
-    } catch (const std::invalid_argument& e) {
-        throw py::value_error(e.what());
-    }
+    launch_checked([&] { rg::randomized_svd(p, reinterpret_cast<cudaStream_t>(stream)); });
 }
 
 }  // namespace
