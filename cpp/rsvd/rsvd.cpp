@@ -117,7 +117,6 @@ void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
     // deficient) does LAPACK's gesdd take B itself: single-threaded, it took
     // most of a 200000 x 50000 sparse factorization's time (B 110 x 50000).
     std::vector<T> sv(l), ub(static_cast<std::size_t>(l) * l), r(static_cast<std::size_t>(l) * l);
-    const std::vector<T> bt(z);
     if (cholqr_factor(z.data(), q, l, ld, r.data())) {
         // r (row-major R) is column-major R^T = V2 S U2^T: ub gets V2 and r
         // gets U2^T, both column-major (U2 row-major in r).
@@ -131,8 +130,10 @@ void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
             par::gemm(false, true, k, p, l, ub.data(), l, y.data(), ld, vt, p);  // A's Vt = (Q V2[:, :k])^T
         }
     } else {
-        // B^T (q x l, row-major) is B column-major (l x q, leading dimension ld).
-        z = bt;
+        // Cholesky QR overwrote B^T: multiply again (rare: B rank-deficient)
+        // rather than copy it on every call.  B^T (q x l, row-major) is B
+        // column-major (l x q, leading dimension ld).
+        op->apply_t(y.data(), z.data(), l, ld);
         std::vector<T> vb(static_cast<std::size_t>(l) * q);
         thin_svd(l, q, z.data(), ld, sv.data(), ub.data(), vb.data());
         // ub is Ub column-major (= Ub^T row-major); vb is Vb^T column-major (l x q).
