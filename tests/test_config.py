@@ -207,6 +207,24 @@ def test_python_m_logsketch_bad_command():
     assert "usage" in out.stderr
 
 
+# --------------------------------------------------------------------------- BLAS
+
+
+def test_blas_stays_out_of_the_global_symbol_scope():
+    # SciPy's wheels link their own copy of the same OpenBLAS, with the same
+    # scipy_-prefixed symbols: a copy in the global scope would capture SciPy's
+    # LAPACK calls when logsketch is imported first, and logsketch's
+    # single-threaded OpenBLAS setting would then slow or change SciPy.
+    code = (
+        "import ctypes, numpy as np, logsketch, scipy.linalg\n"
+        "logsketch.randomized_svd(np.eye(8), 2)\n"
+        "print(hasattr(ctypes.CDLL(None), 'scipy_openblas_get_num_threads'))\n"
+    )
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
 # --------------------------------------------------------------------------- CUDA status
 
 

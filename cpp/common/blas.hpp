@@ -11,7 +11,8 @@ namespace logsketch::blas {
 // Makes OpenBLAS run every call on the calling thread: logsketch splits the
 // work over its own threads (rsvd/parallel_blas.hpp) rather than have two
 // thread pools take turns on the same cores.  This library instance is
-// logsketch's alone (numpy and SciPy load their own), so the setting touches
+// logsketch's alone (numpy and SciPy load their own, and logsketch/_blas.py
+// keeps this one out of the global symbol scope), so the setting touches
 // nothing else.  Cheap after the first call.
 void single_threaded();
 
