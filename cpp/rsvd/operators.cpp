@@ -48,10 +48,10 @@ protected:
         (void)ld;
     }
     void raw_apply(const T* x, T* y, std::int64_t l, std::int64_t ld) const override {
-        par::gemm(m_is_st_, false, this->rows(), l, this->cols(), s_, lds_, x, ld, y, ld);
+        par::thin_product(m_is_st_, this->rows(), l, this->cols(), s_, lds_, x, ld, y, ld);
     }
     void raw_apply_t(const T* y, T* z, std::int64_t l, std::int64_t ld) const override {
-        par::gemm(!m_is_st_, false, this->cols(), l, this->rows(), s_, lds_, y, ld, z, ld);
+        par::thin_product(!m_is_st_, this->cols(), l, this->rows(), s_, lds_, y, ld, z, ld);
     }
 
 private:

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../common/scratch.hpp"
 #include "../common/threads.hpp"
 #include "lapack.hpp"
 
@@ -52,6 +53,25 @@ void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
         // Row r of op(A) is row r of A, or column r of A when transposed.
         const T* a0 = ta ? a + r0 : a + r0 * lda;
         lapack::gemm(ta, tb, r1 - r0, n, k, T(1), a0, lda, b, ldb, T(0), c + r0 * ldc, ldc);
+    });
+}
+
+// Y = op(A) X (row-major, Y m x l, X k x l) for a large A and a thin X: the
+// power iteration's products.  OpenBLAS runs them faster as Y^T = X^T op(A)^T,
+// the thin operand on the left: in 512-row calls on one thread, 4000 x 3000
+// A, l = 60, 184 / 178 GFLOP/s (float32, A X / A^T X) against 147 / 133 as
+// Y = op(A) X, and 82 / 76 against 60 / 54 in float64.  Each chunk of Y is
+// made transposed in a per-thread buffer, then transposed into place.
+template <class T>
+void thin_product(bool ta, std::int64_t m, std::int64_t l, std::int64_t k, const T* a, std::int64_t lda, const T* x,
+                  std::int64_t ldx, T* y, std::int64_t ldy) {
+    row_chunks(m, double(m) * l * k, [&](std::int64_t r0, std::int64_t r1) {
+        const std::int64_t rows = r1 - r0;
+        T* yt = thread_scratch<T, 0>(static_cast<std::size_t>(l * rows));
+        const T* a0 = ta ? a + r0 : a + r0 * lda;  // op(A)'s rows r0 .. r1
+        lapack::gemm(true, !ta, l, rows, k, T(1), x, ldx, a0, lda, T(0), yt, rows);
+        for (std::int64_t i = 0; i < rows; ++i)
+            for (std::int64_t c = 0; c < l; ++c) y[(r0 + i) * ldy + c] = yt[c * rows + i];
     });
 }
 
