@@ -332,16 +332,43 @@ def test_argument_errors(kwargs, error, match):
         logsketch.randomized_svd(A, args.pop("n_components"), **args)
 
 
+@pytest.mark.parametrize("sketch", SKETCHES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("where", [(0, 0), (17, 3), (49, 19)])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_input_is_refused(bad):
-    A = np.ones((50, 20), dtype=np.float32)
-    A[17, 3] = bad
-    with pytest.raises(ValueError, match="NaN or infinity"):
+def test_non_finite_input_is_refused(bad, where, dtype, sketch):
+    # The Gaussian and SRHT sketches find NaN and infinity in the first sketch
+    # rather than by a scan of A: every entry must reach it, on a zero A too
+    # (inf * 0 is NaN) and in either layout.
+    for A in (np.zeros((50, 20), dtype), np.random.default_rng(1).standard_normal((50, 20)).astype(dtype)):
+        A[where] = bad
+        for given in (A, sp.csr_array(A), sp.csc_array(A), np.asfortranarray(A)):
+            for transpose in (False, True):
+                with pytest.raises(ValueError, match="NaN or infinity"):
+                    logsketch.randomized_svd(given, 2, sketch=sketch, transpose=transpose)
+
+
+@pytest.mark.parametrize("normalizer", NORMALIZERS)
+@pytest.mark.parametrize("dtype, exponent", [(np.float32, 120), (np.float32, -120), (np.float64, 1000),
+                                             (np.float64, -1000)])
+def test_tiny_and_huge_entries_are_factored(dtype, exponent, normalizer):
+    # A 2^e is factored like A: the Gram matrices of Cholesky QR would
+    # overflow (or vanish), "none" would grow like |A|^(2 n_iter + 1).
+    A = np.random.default_rng(2).standard_normal((60, 30)).astype(dtype)
+    scaled = np.ldexp(A, exponent)
+    S0 = logsketch.randomized_svd(A, 3, normalizer=normalizer)[1]
+    U, S, Vt = logsketch.randomized_svd(scaled, 3, normalizer=normalizer)
+    tol = 100 * 13 * np.finfo(dtype).eps  # the final basis is orthonormal to 100 l eps
+    np.testing.assert_allclose(np.ldexp(S, -exponent), S0, rtol=tol)
+    np.testing.assert_allclose(U.T @ U, np.eye(3), atol=tol)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(3), atol=tol)
+
+
+@pytest.mark.parametrize("dtype, value", [(np.float32, 3e38), (np.float64, 1e308)])
+def test_overflowing_products_are_an_overflow_error(dtype, value):
+    A = np.full((50, 20), value, dtype)
+    with pytest.raises(OverflowError, match=f"overflowed {np.dtype(dtype).name}"):
         logsketch.randomized_svd(A, 2)
-    with pytest.raises(ValueError, match="NaN or infinity"):
-        logsketch.randomized_svd(sp.csr_array(A), 2)
-    with pytest.raises(ValueError, match="NaN or infinity"):
-        logsketch.randomized_svd(np.asfortranarray(A), 2, transpose=True)
 
 
 @pytest.mark.parametrize(

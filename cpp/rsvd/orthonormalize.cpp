@@ -49,6 +49,21 @@ void lu_pl(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     }
 }
 
+// X <- X 2^-e, 2^e about max |X|: "none" keeps X as it is (a power of two
+// scales without rounding) but for the range, so the products do not grow
+// like |A|^(2 n_iter + 1) into overflow or underflow.
+template <class T>
+void rescale(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
+    T most = 0;
+    for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t c = 0; c < l; ++c) most = std::max(most, std::abs(x[i * ld + c]));
+    if (!(most > 0) || !std::isfinite(most)) return;
+    int e = 0;
+    std::frexp(most, &e);
+    for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t c = 0; c < l; ++c) x[i * ld + c] = std::ldexp(x[i * ld + c], -e);
+}
+
 enum class CholQr { ok, shifted, failed };
 
 // X <- X R^-1, G = X^T X = R^T R.  When G is not positive definite to working
@@ -64,6 +79,9 @@ template <class T>
 CholQr cholqr_step(T* x, std::int64_t rows, std::int64_t l, std::int64_t ld, T* r_total = nullptr) {
     std::vector<T> g(static_cast<std::size_t>(l) * l, T(0));
     par::gram(rows, l, x, ld, g.data());
+    // X's entries beyond sqrt(max / rows) overflow G: Householder (whose
+    // norms are scaled) takes X as it is.
+    if (!std::all_of(g.begin(), g.end(), [](T v) { return std::isfinite(v); })) return CholQr::failed;
     CholQr result = CholQr::ok;
     const std::vector<T> g0 = g;
     if (lapack::cholesky_upper(l, g.data()) != 0) {
@@ -125,7 +143,7 @@ bool orthonormal(const T* x, std::int64_t rows, std::int64_t l, std::int64_t ld)
 template <class T>
 void normalize(Normalizer how, T* x, std::int64_t rows, std::int64_t l, std::int64_t ld) {
     switch (how) {
-        case Normalizer::none: return;
+        case Normalizer::none: return rescale(x, rows, l, ld);
         case Normalizer::lu: return lu_pl(x, rows, l, ld);
         case Normalizer::qr: return householder(x, rows, l, ld);
         case Normalizer::cholqr:

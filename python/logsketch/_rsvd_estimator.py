@@ -68,7 +68,9 @@ class _RandomizedSVDLogic:
     stays sparse), and ``fit_transform(X)`` returns exactly that for the
     fitted X (as scikit-learn's TruncatedSVD does; it differs from U * S by the
     factorization's residual); ``inverse_transform(Y)`` is
-    ``Y @ components_ + mean_``.
+    ``Y @ components_ + mean_``.  fit raises what :func:`randomized_svd`
+    raises: ValueError for NaN or infinity in X, OverflowError when a finite
+    X's products overflow its dtype.
 
     Examples
     --------

@@ -166,8 +166,9 @@ def randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto", normaliz
         How the power iterations keep the sketch well conditioned (case is
         ignored, so scikit-learn's "LU" and "QR" work):
 
-        - "none": not at all (fine for n_iter <= 2 or fast-decaying spectra
-          in float64; loses the small components otherwise);
+        - "none": not at all, beyond a power-of-two rescaling (fine for
+          n_iter <= 2 or fast-decaying spectra in float64; loses the small
+          components otherwise);
         - "lu": P L of an LU factorization (scikit-learn's default);
         - "qr": Householder QR (the most stable, the slowest);
         - "cholqr": Cholesky QR, Y R^-1 with R^T R = Y^T Y: two BLAS-3 calls
@@ -208,8 +209,22 @@ def randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto", normaliz
     ValueError
         A not 2-D or with an empty dimension; n_components outside
         [1, min(m, n)]; negative n_oversamples or n_iter; unknown normalizer
-        or sketch; A containing NaN or infinity (checked in one parallel pass
-        before any work).
+        or sketch; A containing NaN or infinity.  With the "gaussian" and
+        "srht" sketches every entry of A reaches the first sketch, so NaN and
+        infinity are found there (a scan of the m x l sketch, not of A); the
+        "sparse" sketch skips entries, so A is scanned first.
+    OverflowError
+        A finite A whose products overflow its dtype (entries within a few
+        orders of magnitude of the float32 or float64 limit, say): scale A
+        down, or pass float64.
+
+    Notes
+    -----
+    Any finite magnitude is factored, tiny or huge: Cholesky QR hands its
+    panel to Householder QR when the Gram matrix would overflow or vanish,
+    and "none" rescales the sketch by a power of two between products (no
+    rounding), so the power iterations' growth ``|A| ** (2 n_iter + 1)``
+    neither overflows nor underflows.
 
     Examples
     --------
