@@ -332,6 +332,33 @@ def test_argument_errors(kwargs, error, match):
         logsketch.randomized_svd(A, args.pop("n_components"), **args)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_csr_column_blocks_keep_the_bits(dtype, index, fmt):
+    # The CSR products run one column block at a time so the gathered rows
+    # stay in cache; many small blocks per row must give the one-pass bits.
+    from logsketch import _core
+
+    A = sp.random_array((300, 211), density=0.1, format=fmt, dtype=dtype, rng=np.random.default_rng(5))
+    A.indices, A.indptr = A.indices.astype(index), A.indptr.astype(index)
+    whole = logsketch.randomized_svd(A, 5, seed=1)
+    old = _core._rsvd_set_csr_gather_block_bytes(1)  # one panel row per block: ~20-30 blocks here
+    try:
+        blocked = logsketch.randomized_svd(A, 5, seed=1)
+    finally:
+        _core._rsvd_set_csr_gather_block_bytes(old)
+    for a, b in zip(whole, blocked):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_csr_block_size_knob_refuses_zero():
+    from logsketch import _core
+
+    with pytest.raises(ValueError, match="bytes"):
+        _core._rsvd_set_csr_gather_block_bytes(0)
+
+
 @pytest.mark.parametrize("sketch", SKETCHES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("where", [(0, 0), (17, 3), (49, 19)])

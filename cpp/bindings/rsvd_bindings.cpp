@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../jl/jl_random.hpp"
+#include "../rsvd/operators.hpp"
 #include "../rsvd/rsvd.hpp"
 #include "array_checks.hpp"
 #include "csr_checks.hpp"
@@ -123,6 +124,11 @@ void csr(const py::array& data, const py::array& indices, const py::array& indpt
 }  // namespace
 
 void register_rsvd(py::module_& m) {
+    // Private, for tests: the CSR products' column-block size in bytes.
+    m.def("_rsvd_set_csr_gather_block_bytes", [](std::int64_t bytes) {
+        if (bytes < 1) throw py::value_error("bytes must be >= 1; got " + std::to_string(bytes));
+        return rsvd::set_csr_gather_block_bytes(bytes);
+    }, py::arg("bytes"));
     m.def("rsvd_dense", &dense, py::arg("a"), py::arg("mean"), py::arg("u"), py::arg("s"), py::arg("vt"),
           py::arg("k"), py::arg("l"), py::arg("n_iter"), py::arg("normalizer"), py::arg("transpose"),
           py::arg("flip_sign"), py::arg("sketch"), py::arg("seed"), py::arg("density"),

@@ -15,14 +15,17 @@ constexpr std::int64_t kPanelAlign = 16;
 
 template <class T>
 struct CsrKernels {
-    // y[i * ld + c] = sum over t in [indptr[i], indptr[i + 1]) of
-    // data[t] * x[indices[t] * ld + c], for rows i in [r0, r1) and c < ld;
-    // one fma per term in increasing t (two roundings at the scalar level),
-    // so the bits do not depend on the row split or the thread count.
-    void (*rows32)(const T* data, const std::int32_t* indices, const std::int32_t* indptr, std::int64_t r0,
-                   std::int64_t r1, const T* x, T* y, std::int64_t ld);
-    void (*rows64)(const T* data, const std::int64_t* indices, const std::int64_t* indptr, std::int64_t r0,
-                   std::int64_t r1, const T* x, T* y, std::int64_t ld);
+    // For rows i in [r0, r1) and c < ld: y[i * ld + c] = sum over t in
+    // [bounds[i * stride], bounds[i * stride + 1]) of
+    // data[t] * x[indices[t] * ld + c], one fma per term in increasing t (two
+    // roundings at the scalar level), so the bits do not depend on the row
+    // split or the thread count.  accumulate: the chain starts from y's
+    // values instead of zero, so consecutive ranges of a row give the bits of
+    // one pass over them.
+    void (*rows32)(const T* data, const std::int32_t* indices, const std::int64_t* bounds, std::int64_t stride,
+                   std::int64_t r0, std::int64_t r1, const T* x, T* y, std::int64_t ld, bool accumulate);
+    void (*rows64)(const T* data, const std::int64_t* indices, const std::int64_t* bounds, std::int64_t stride,
+                   std::int64_t r0, std::int64_t r1, const T* x, T* y, std::int64_t ld, bool accumulate);
 };
 
 #define LOGSKETCH_RSVD_DECLARE(isa)        \

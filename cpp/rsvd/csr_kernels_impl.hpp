@@ -21,9 +21,14 @@ struct Csr {
     using V = Vec<T, W>;
 
     template <int NV>
-    static void row_chunk(const T* data, const I* indices, I b, I e, const T* x, T* y, std::int64_t ld) {
+    static void row_chunk(const T* data, const I* indices, std::int64_t b, std::int64_t e, const T* x, T* y,
+                          std::int64_t ld, bool accumulate) {
         V acc[NV] = {};
-        for (I t = b; t < e; ++t) {
+        if (accumulate) {
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[v] = load<V>(y + v * W);
+        }
+        for (std::int64_t t = b; t < e; ++t) {
             const V a = splat<V>(data[t]);
             const T* row = x + static_cast<std::int64_t>(indices[t]) * ld;
 #pragma GCC unroll 16
@@ -35,23 +40,25 @@ struct Csr {
 
     // The last, narrower chunk of a row: NV picked at run time.
     template <int NV = kChunk>
-    static void row_tail(int nv, const T* data, const I* indices, I b, I e, const T* x, T* y, std::int64_t ld) {
+    static void row_tail(int nv, const T* data, const I* indices, std::int64_t b, std::int64_t e, const T* x, T* y,
+                         std::int64_t ld, bool accumulate) {
         if constexpr (NV >= 1) {
-            if (nv == NV) return row_chunk<NV>(data, indices, b, e, x, y, ld);
-            return row_tail<NV - 1>(nv, data, indices, b, e, x, y, ld);
+            if (nv == NV) return row_chunk<NV>(data, indices, b, e, x, y, ld, accumulate);
+            return row_tail<NV - 1>(nv, data, indices, b, e, x, y, ld, accumulate);
         }
     }
 
-    static void rows(const T* data, const I* indices, const I* indptr, std::int64_t r0, std::int64_t r1, const T* x,
-                     T* y, std::int64_t ld) {
+    static void rows(const T* data, const I* indices, const std::int64_t* bounds, std::int64_t stride,
+                     std::int64_t r0, std::int64_t r1, const T* x, T* y, std::int64_t ld, bool accumulate) {
         const std::int64_t vectors = ld / W;
         for (std::int64_t i = r0; i < r1; ++i) {
+            const std::int64_t b = bounds[i * stride], e = bounds[i * stride + 1];
             std::int64_t v = 0;
             for (; v + kChunk <= vectors; v += kChunk)
-                row_chunk<kChunk>(data, indices, indptr[i], indptr[i + 1], x + v * W, y + i * ld + v * W, ld);
+                row_chunk<kChunk>(data, indices, b, e, x + v * W, y + i * ld + v * W, ld, accumulate);
             if (v < vectors)
-                row_tail(static_cast<int>(vectors - v), data, indices, indptr[i], indptr[i + 1], x + v * W,
-                         y + i * ld + v * W, ld);
+                row_tail(static_cast<int>(vectors - v), data, indices, b, e, x + v * W, y + i * ld + v * W, ld,
+                         accumulate);
         }
     }
 };

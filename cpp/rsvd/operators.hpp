@@ -48,4 +48,10 @@ private:
 template <class T>
 std::unique_ptr<LinearOp<T>> make_operator(const Matrix& a, bool transpose);
 
+// How much of the gathered panel one column block of a CSR product covers
+// (12 MiB: operators.cpp has the measurement).  The setter, for tests, returns
+// the old value; the bits do not depend on it.
+std::int64_t csr_gather_block_bytes();
+std::int64_t set_csr_gather_block_bytes(std::int64_t bytes);
+
 }  // namespace logsketch::rsvd
