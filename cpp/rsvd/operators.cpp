@@ -114,21 +114,23 @@ private:
         const I* indptr;
     };
     // Row i's nonzeros in column block b: [bounds[i * (count + 1) + b],
-    // bounds[i * (count + 1) + b + 1]); made on first use, for one ld.
+    // bounds[i * (count + 1) + b + 1]); task t covers rows [task_rows[t],
+    // task_rows[t + 1]).  Made on first use, for one ld.
     struct Blocks {
-        std::vector<std::int64_t> bounds;
+        std::vector<std::int64_t> bounds, task_rows;
         std::int64_t count = 0, ld = 0;
     };
 
     // Splits s's columns (x's rows) into blocks of at most gather_block_bytes
     // of x each, capped at the mean nonzeros per row so the bounds cost no
     // more than the CSR.  Indices are sorted within rows, so each block is a
-    // range of the row: no copy of the nonzeros.
+    // range of the row: no copy of the nonzeros.  Also splits the rows into
+    // the products' tasks, once per operator rather than once per product.
     static void split_columns(const Csr& s, std::int64_t rows, std::int64_t cols, std::int64_t ld, Blocks& out) {
         const std::int64_t nnz = static_cast<std::int64_t>(s.indptr[rows] - s.indptr[0]);
         const std::int64_t per_block = std::max<std::int64_t>(1, csr_gather_block_bytes() / std::int64_t(sizeof(T) * ld));
         const std::int64_t blocks = std::max<std::int64_t>(
-            1, std::min({(cols + per_block - 1) / per_block, nnz / std::max<std::int64_t>(rows, 1), cols}));
+            1, std::min((cols + per_block - 1) / per_block, nnz / std::max<std::int64_t>(rows, 1)));
         out.bounds.assign(static_cast<std::size_t>(rows) * (blocks + 1), 0);
         parallel_for(get_num_threads(), [&](std::int64_t t) {
             const std::int64_t threads = get_num_threads();
@@ -142,6 +144,16 @@ private:
                 out.bounds[i * (blocks + 1) + blocks] = s.indptr[i + 1];
             }
         });
+        // Tasks of about equal nonzeros (plus a row's worth of output each),
+        // several per thread to even out the gathers' uneven cache misses.
+        const std::int64_t tasks = std::max<std::int64_t>(1, std::min<std::int64_t>(rows, 8 * get_num_threads()));
+        out.task_rows.assign(tasks + 1, rows);
+        out.task_rows[0] = 0;
+        for (std::int64_t t = 1, r = 0; t < tasks; ++t) {
+            const std::int64_t goal = (nnz + rows) * t / tasks;
+            while (r < rows && static_cast<std::int64_t>(s.indptr[r] - s.indptr[0]) + r < goal) ++r;
+            out.task_rows[t] = r;
+        }
         out.count = blocks;
         out.ld = ld;
     }
@@ -156,17 +168,8 @@ private:
                          std::int64_t ld) {
         if (blocks.ld != ld) split_columns(s, rows, cols, ld, blocks);
         const CsrKernels<T> kern = active_csr_kernels<T>();
-        // Tasks of about equal nonzeros (plus a row's worth of output each),
-        // several per thread to even out the gathers' uneven cache misses.
-        const std::int64_t nnz = static_cast<std::int64_t>(s.indptr[rows] - s.indptr[0]);
-        const std::int64_t tasks = std::max<std::int64_t>(1, std::min<std::int64_t>(rows, 8 * get_num_threads()));
-        std::vector<std::int64_t> task_rows(tasks + 1, rows);
-        task_rows[0] = 0;
-        for (std::int64_t t = 1, r = 0; t < tasks; ++t) {
-            const std::int64_t goal = (nnz + rows) * t / tasks;
-            while (r < rows && static_cast<std::int64_t>(s.indptr[r] - s.indptr[0]) + r < goal) ++r;
-            task_rows[t] = r;
-        }
+        const std::vector<std::int64_t>& task_rows = blocks.task_rows;
+        const std::int64_t tasks = static_cast<std::int64_t>(task_rows.size()) - 1;
         for (std::int64_t b = 0; b < blocks.count; ++b) {
             const std::int64_t* bounds = blocks.bounds.data() + b;
             const std::int64_t stride = blocks.count + 1;
