@@ -69,11 +69,14 @@ class _PlainBase:
         return f"{type(self).__name__}({args})"
 
     def _validate(self, X, reset):
-        if issparse(X):
-            X = as_sparse(X, "X", integers=True, formats=("csr", "csc"))
-            values = X.data
-        else:
-            X = values = as_dense_matrix(X, "X", integers=True, what="a 2-D array of real numbers")
+        try:
+            if issparse(X):
+                X = as_sparse(X, "X", integers=True, formats=("csr", "csc"))
+                values = X.data
+            else:
+                X = values = as_dense_matrix(X, "X", integers=True, what="a 2-D array of real numbers")
+        except TypeError as exc:  # scikit-learn's validate_data raises ValueError for these
+            raise ValueError(str(exc)) from None
         if X.shape[0] < 1 or X.shape[1] < 1:
             raise ValueError(f"Found array with shape {X.shape}; at least 1 sample and 1 feature are required")
         if not self._allow_nan and not np.isfinite(values).all():

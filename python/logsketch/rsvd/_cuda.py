@@ -68,7 +68,7 @@ from .._backend.cuda import Array, Backend, c_order, framework, ptr
 from .._native import linalg_module
 from ..jl._cuda import srht_rows
 from ..jl._spec import MatrixSpec
-from ._spec import resolve
+from ._spec import given
 
 _MAX_INT = 2**31 - 1  # cuBLAS/cuSOLVER take int sizes and leading dimensions
 
@@ -153,8 +153,9 @@ def factor(a, spec):
 def randomized_svd(A, *, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed):  # noqa: E741
     """The GPU path with the sketch width ``l`` given directly (tests and benchmarks).
 
-    The arguments go through the public function's checks (``l`` as k +
-    n_oversamples, capped at min(m, n)).
+    Every "auto" must already be resolved: ``l`` is n_components +
+    n_oversamples capped at min(m, n), ``normalizer`` one of "none", "lu",
+    "qr", "cholqr", ``transpose`` a bool.
     """
     a = as_input(A)
-    return factor(a, resolve(a.shape, k, l - k, n_iter, normalizer, transpose, flip_sign, sketch, seed))
+    return factor(a, given(a.shape, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed))

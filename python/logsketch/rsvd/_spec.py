@@ -55,3 +55,14 @@ def resolve(shape, n_components, n_oversamples, n_iter, normalizer, transpose, f
         transpose = m < n
     return Spec(k, min(k + oversamples, small), n_iter, _normalizer(normalizer), transpose, flip_sign,
                 check_choice(sketch, "sketch", KINDS), check_seed(seed), resolve_density("auto", m if transpose else n))
+
+
+def given(shape, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed):  # noqa: E741
+    """A :class:`Spec` from values already resolved (no "auto"; ``l`` given), for the GPU path's direct entry."""
+    small = min(shape)
+    k = check_int(k, "k", 1, small)
+    l = check_int(l, "l", k, small)  # noqa: E741
+    transpose = check_bool(transpose, "transpose")
+    return Spec(k, l, check_int(n_iter, "n_iter", 0, 2**31 - 1), check_choice(normalizer, "normalizer", NORMALIZERS[1:]),
+                transpose, check_bool(flip_sign, "flip_sign"), check_choice(sketch, "sketch", KINDS), check_seed(seed),
+                resolve_density("auto", shape[0] if transpose else shape[1]))
