@@ -89,7 +89,7 @@ def bench_decode(torch, attn, sdpa, batch, n, repeats):
 
 def main():
     args, torch, logsketch = start("bench_attention_gpu", __doc__, SIZES, "-attention")
-    from logsketch._attention_gpu import attention
+    from logsketch.attention._cuda import attention
 
     cfg = SIZES[args.size]
     info = machine(torch, logsketch)

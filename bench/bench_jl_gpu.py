@@ -41,7 +41,7 @@ def bench_one(torch, logsketch, jl_gpu, kind, n, d, k, repeats):
 
 def main():
     args, torch, logsketch = start("bench_jl_gpu", __doc__, SIZES, "-jl")
-    from logsketch import _jl_gpu
+    from logsketch.jl import _cuda as _jl_gpu
 
     cfg = SIZES[args.size]
     info = machine(torch, logsketch)

@@ -50,7 +50,7 @@ def errors(torch, U0, s0, V0, U, S, Vt):
 
 def main():
     args, torch, logsketch = start("bench_rsvd_gpu", __doc__, SIZES, "-rsvd")
-    from logsketch import _rsvd_gpu
+    from logsketch.rsvd import _cuda as _rsvd_gpu
 
     cfg = SIZES[args.size]
     m, n, k, l, niter = cfg["m"], cfg["n"], cfg["k"], cfg["l"], cfg["niter"]

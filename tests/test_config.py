@@ -234,7 +234,7 @@ def test_import_does_not_touch_cuda():
     # report what it found.
     code = (
         "import sys, logsketch\n"
-        "gpu = ('logsketch._cuda', 'logsketch._mitchell_gpu')\n"
+        "gpu = ('logsketch._cuda', 'logsketch._backend.cuda', 'logsketch.mitchell._cuda')\n"
         "mods = [m for m in sys.modules if m.startswith(gpu)]\n"
         "maps = open('/proc/self/maps').read() if sys.platform.startswith('linux') else ''\n"
         "libs = sorted({l.split('/')[-1] for l in maps.splitlines() if 'libcuda' in l or 'libcudart' in l})\n"

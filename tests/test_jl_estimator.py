@@ -122,10 +122,10 @@ def test_plain_class_without_scikit_learn():
         import sys, pickle, warnings
         sys.modules["sklearn"] = None  # import sklearn now raises ImportError
         import numpy as np, scipy.sparse as sp, logsketch
-        from logsketch._jl_estimator import NotFittedError
+        from logsketch.exceptions import NotFittedError
         X = np.random.default_rng(0).standard_normal((50, 200))
         est = logsketch.JLProjection(n_components=20, kind="sparse", seed=3)
-        assert type(est).__mro__[1].__module__ == "logsketch._jl_estimator"
+        assert type(est).__mro__[1].__module__ == "logsketch.sklearn"
         assert repr(est).startswith("JLProjection(n_components=20")
         try:
             est.transform(X)

@@ -103,7 +103,7 @@ def test_plain_class_without_scikit_learn():
         import sys
         sys.modules["sklearn"] = None  # import sklearn now raises ImportError
         import numpy as np, scipy.sparse as sp, logsketch
-        from logsketch._estimator_base import NotFittedError
+        from logsketch.exceptions import NotFittedError
         X = np.random.default_rng(0).standard_normal((50, 20))
         est = logsketch.RandomizedSVD(n_components=3, center=True, seed=3)
         assert repr(est).startswith("RandomizedSVD(n_components=3")

@@ -9,8 +9,8 @@ on the CPU; CUDA arrays (torch, CuPy) run on the GPU and come back as the same
 framework's arrays (every family).
 """
 
-from . import _blas  # noqa: F401  (before anything imports the compiled core)
-from . import reference
+from . import _native  # noqa: F401  (loads the BLAS library, then the compiled core)
+from . import exceptions, reference
 from ._config import (
     get_num_threads,
     get_simd_level,
@@ -52,14 +52,14 @@ __all__ = [
 ]
 
 
+_ESTIMATORS = ("JLProjection", "RandomizedSVD")
+
+
 def __getattr__(name):
-    # logsketch.JLProjection is built on first use (see logsketch.jl).
-    if name == "JLProjection":
-        from . import jl
+    # The estimators live in logsketch.sklearn, imported on first use: importing
+    # scikit-learn takes about 0.8 s, which `import logsketch` does not pay.
+    if name in _ESTIMATORS:
+        from . import sklearn
 
-        return jl.JLProjection
-    if name == "RandomizedSVD":
-        from . import rsvd
-
-        return rsvd.RandomizedSVD
+        return getattr(sklearn, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import platform
 
-from . import _core
+from ._native import _core, cuda_status
+from ._validate import check_int
 
 __all__ = ["config", "get_num_threads", "get_simd_level", "set_num_threads", "set_simd_level", "show_config"]
 
@@ -64,18 +65,7 @@ def set_num_threads(n: int) -> None:
     ValueError
         ``n`` < 1 or ``n`` > 65536.
     """
-    if isinstance(n, bool) or not isinstance(n, int) and not hasattr(n, "__index__"):
-        raise TypeError(f"n must be an int; got {type(n).__name__}")
-    n = int(n.__index__())
-    if not 1 <= n <= _MAX_THREADS:
-        raise ValueError(f"n must be an integer in [1, {_MAX_THREADS}]; got {n}")
-    _core.set_num_threads(n)
-
-
-def _cuda_info() -> dict:
-    from . import _gpu
-
-    return _gpu.cuda_status()
+    _core.set_num_threads(check_int(n, "n", 1, _MAX_THREADS))
 
 
 def config() -> dict:
@@ -92,7 +82,7 @@ def config() -> dict:
         "simd_in_use": _core.simd_level(),
         "threads": _core.get_num_threads(),
         "blas": _core.blas(),
-        "cuda": _cuda_info(),
+        "cuda": cuda_status(),
     }
 
 

@@ -13,15 +13,15 @@ import pytest
 
 
 def _module_skip_reason():
-    # Through logsketch._gpu, as the package loads it: the nvidia-* wheels'
+    # Through logsketch._native, as the package loads it: the nvidia-* wheels'
     # cuBLAS/cuSOLVER first, so that torch and logsketch share one copy.
-    from logsketch import _gpu
+    from logsketch import _native as _gpu
 
     return _gpu._load()[1]
 
 
 def _device_skip_reason():
-    from logsketch import _gpu
+    from logsketch import _native as _gpu
 
     st = _gpu.cuda_module().status()
     if not st["device_found"]:

@@ -220,7 +220,7 @@ def _orthonormalize(Y, normalizer, eps):
 
 
 def rsvd_reference(A, *, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed, dtype):
-    """The GPU's randomized SVD (logsketch/_rsvd_gpu.py) in numpy, computed in `dtype`.
+    """The GPU's randomized SVD (logsketch/rsvd/_cuda.py) in numpy, computed in `dtype`.
 
     Omega is jl_components in A's own dtype (what the GPU materializes), then
     cast; A is cast to `dtype`.  Returns (U, S, Vt) of `dtype`.

@@ -1,4 +1,4 @@
-"""GPU attention (logsketch._attention_gpu) against a float64 reference.
+"""GPU attention (logsketch.attention._cuda) against a float64 reference.
 
 Tolerances follow FlashAttention's rule: the kernel's largest error against
 the float64 reference may be at most twice the error of the same reference
@@ -16,8 +16,8 @@ import zlib
 import numpy as np
 import pytest
 
-from logsketch import _attention_gpu
-from logsketch._gpu import cuda_module
+from logsketch.attention import _cuda as _attention_gpu
+from logsketch._native import cuda_module
 
 from .gpu_test_helpers import attn_reference_f64, attn_varlen_reference_f64, bf16_to_f32, f32_to_bf16, round_to
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import logsketch
-from logsketch import _jl_gpu
+from logsketch.jl import _cuda as _jl_gpu
 
 from logsketch_test_helpers import assert_within_summation_bound
 from .gpu_test_helpers import assert_bits_equal

@@ -1,6 +1,6 @@
 """GPU randomized SVD against the same algorithm in numpy.
 
-``logsketch._rsvd_gpu.randomized_svd`` is called directly (the public
+``logsketch.rsvd._cuda.randomized_svd`` is called directly (the public
 ``logsketch.randomized_svd`` routes CUDA arrays there) and compared with
 ``rsvd_reference`` (gpu_test_helpers.py): the same steps and the same sketch
 matrix (``logsketch.jl_components``), in float64.  The tolerance is derived
@@ -19,7 +19,8 @@ import threading
 import numpy as np
 import pytest
 
-from logsketch import _gpu, _rsvd_gpu
+from logsketch import _native as _gpu
+from logsketch.rsvd import _cuda as _rsvd_gpu
 
 from .gpu_test_helpers import assert_orthonormal, assert_rsvd_matches, known_spectrum, rsvd_reference
 

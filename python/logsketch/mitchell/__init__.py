@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
-from ._arrays import as_float_array, is_cuda_array, result_float_dtype
+from .._backend import backend_of
+from .._native import _core
+from . import _cpu
+from ._spec import Spec
 
 __all__ = ["mitchell_multiply", "mitchell_divide", "mitchell_matmul"]
 
-_CPU_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _CPU_DTYPE_CHARS = "efd"
 
 _DEFINITION = """
@@ -60,31 +61,12 @@ def _binary(a, b, op, compensated, out):
         result = np.empty_like(a, order="K")
         _core.mitchell_binary(a, b, result, op, bool(compensated))
         return result
-    if is_cuda_array(a) or is_cuda_array(b) or is_cuda_array(out):
-        from . import _mitchell_gpu
+    spec = Spec(op, bool(compensated))
+    if backend_of(a, b, out) == "cuda":
+        from . import _cuda
 
-        return _mitchell_gpu.binary(a, b, op, bool(compensated), out)
-    a_arr = as_float_array(a, "a", _CPU_DTYPES)
-    b_arr = as_float_array(b, "b", _CPU_DTYPES)
-    dtype = result_float_dtype(a, b)  # from the raw inputs: Python floats stay weak
-    a, b = a_arr, b_arr
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"a and b cannot be broadcast together: shapes {a.shape} and {b.shape}") from None
-    if out is None:
-        result = np.empty(shape, dtype=dtype)
-    else:
-        result = _check_out(out, shape, dtype)
-        # Partial overlap would let the kernel read what it has already written.
-        a = _detach(a, result)
-        b = _detach(b, result)
-    a = np.broadcast_to(a.astype(dtype, copy=False), shape)
-    b = np.broadcast_to(b.astype(dtype, copy=False), shape)
-    _core.mitchell_binary(a, b, result, op, bool(compensated))
-    if out is None and result.ndim == 0:
-        return result[()]
-    return result
+        return _cuda.binary(a, b, spec, out)
+    return _cpu.binary(a, b, spec, out)
 
 
 def mitchell_multiply(a, b, *, compensated=False, out=None):
@@ -200,80 +182,12 @@ def mitchell_matmul(a, b, *, compensated=False, out=None):
         result = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
         _core.mitchell_matmul(a, b, result, bool(compensated))
         return result
-    if is_cuda_array(a) or is_cuda_array(b) or is_cuda_array(out):
-        from . import _mitchell_gpu
+    spec = Spec("matmul", bool(compensated))
+    if backend_of(a, b, out) == "cuda":
+        from . import _cuda
 
-        return _mitchell_gpu.matmul(a, b, bool(compensated), out)
-    a_arr = as_float_array(a, "a", _CPU_DTYPES)
-    b_arr = as_float_array(b, "b", _CPU_DTYPES)
-    dtype = result_float_dtype(a, b)  # from the raw inputs: Python floats stay weak
-    a, b = a_arr, b_arr
-    if a.ndim == 0:
-        raise ValueError("a must be at least 1-D (matmul of a scalar); got a 0-d array")
-    if b.ndim == 0:
-        raise ValueError("b must be at least 1-D (matmul of a scalar); got a 0-d array")
-    a2 = a[np.newaxis, :] if a.ndim == 1 else a
-    b2 = b[:, np.newaxis] if b.ndim == 1 else b
-    if a2.shape[-1] != b2.shape[-2]:
-        raise ValueError(
-            f"a and b have mismatched inner dimensions: a has shape {a.shape} (k={a2.shape[-1]}), "
-            f"b has shape {b.shape} (k={b2.shape[-2]})"
-        )
-    try:
-        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"batch dimensions of a {a.shape} and b {b.shape} cannot be broadcast together"
-        ) from None
-    m, k, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
-    full_shape = batch + (m, n)
-    shape = full_shape
-    if a.ndim == 1:
-        shape = shape[:-2] + shape[-1:]
-    if b.ndim == 1:
-        shape = shape[:-1]
-    if out is None:
-        result = np.empty(shape, dtype=dtype)
-    else:
-        result = _check_out(out, shape, dtype)
-        if np.may_share_memory(result, a) or np.may_share_memory(result, b):
-            raise ValueError("out must not overlap a or b")
-    a3 = np.broadcast_to(a2.astype(dtype, copy=False), batch + (m, k))
-    b3 = np.broadcast_to(b2.astype(dtype, copy=False), batch + (k, n))
-    c3 = result  # (batch..., m, n) views of result: the kernel writes into it
-    if a.ndim == 1:
-        c3 = np.expand_dims(c3, -1 if b.ndim == 1 else -2)
-    if b.ndim == 1:
-        c3 = np.expand_dims(c3, -1)
-    _core.mitchell_matmul(a3, b3, c3, bool(compensated))
-    if out is None and result.ndim == 0:
-        return result[()]  # 1-D @ 1-D gives a scalar, as np.matmul
-    return result
-
-
-def _check_out(out, shape, dtype):
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray for CPU inputs; got {type(out).__name__}")
-    if out.dtype != dtype:
-        raise TypeError(f"out must have dtype {dtype} (the result dtype); got {out.dtype}")
-    if out.shape != tuple(shape):
-        raise ValueError(f"out must have shape {tuple(shape)}; got {out.shape}")
-    if not out.flags.writeable:
-        raise ValueError("out must be writeable")
-    return out
-
-
-def _detach(x, out):
-    """Copy x if it overlaps out in any way other than being the same view."""
-    if not np.may_share_memory(x, out):
-        return x
-    same_view = (
-        x.shape == out.shape
-        and x.strides == out.strides
-        and x.dtype == out.dtype
-        and x.__array_interface__["data"][0] == out.__array_interface__["data"][0]
-    )
-    return x if same_view else x.copy()
+        return _cuda.matmul(a, b, spec, out)
+    return _cpu.matmul(a, b, spec, out)
 
 
 mitchell_multiply.__doc__ = mitchell_multiply.__doc__.replace("{definition}", _DEFINITION)

@@ -64,7 +64,7 @@ column for sparse.
 On the GPU
 ----------
 CUDA arrays (torch tensors, CuPy arrays) run on their device and come back as
-the same framework's arrays, on its current stream (logsketch/_jl_gpu.py):
+the same framework's arrays, on its current stream (logsketch/jl/_cuda.py):
 the same argument checks, the same R bit for bit, and ``X @ R.T`` within float
 summation error (not the CPU's bits: the GPU sums in another order).  float16
 and bfloat16 are widened to float32; kind="srht" needs n_features <= 2**14
@@ -73,130 +73,17 @@ there.
 
 from __future__ import annotations
 
-import math
-import numbers
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import _core
-from ._arrays import is_cuda_array
+from .._backend import backend_of
+from .._validate import check_choice, check_int, issparse, real_array
+from . import _cpu
+from ._spec import KINDS  # noqa: F401  (the kinds, for users of this module)
+from ._spec import components_dtype, data_spec, matrix_spec
 
-__all__ = ["JLDistortion", "JLProjection", "jl_components", "jl_distortion", "jl_min_dim", "jl_project"]
-
-KINDS = ("gaussian", "sparse", "srht")
-_MAX_DIM = 2**32  # rows and 4-column blocks index 32-bit Philox counter words
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-# --------------------------------------------------------------------------- argument checks
-
-
-def _check_int(value, name, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        bound = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {bound}; got {value}")
-    return value
-
-
-def _check_kind(kind):
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be a str; got {type(kind).__name__}")
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
-    return kind
-
-
-def _resolve_density(density, n_features):
-    """density="auto" -> 1/sqrt(n_features); else a float in [2**-32, 1]."""
-    if isinstance(density, str):
-        if density != "auto":
-            raise ValueError(f"density must be 'auto' or a float in (0, 1]; got {density!r}")
-        return float(1 / np.sqrt(n_features))
-    if isinstance(density, bool) or not isinstance(density, numbers.Real):
-        raise TypeError(f"density must be 'auto' or a float; got {type(density).__name__}")
-    density = float(density)
-    if not 0 < density <= 1:
-        raise ValueError(f"density must be in (0, 1]; got {density!r}")
-    if math.floor(density * 2.0**31 + 0.5) < 1:
-        raise ValueError(f"density must be at least 2**-32 (Philox word resolution); got {density!r}")
-    return density
-
-
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int in [0, 2**64); got {type(seed).__name__}")
-    seed = int(seed)
-    if not 0 <= seed < 2**64:
-        raise ValueError(f"seed must be in [0, 2**64); got {seed}")
-    return seed
-
-
-def _padded(n_features):
-    return 1 << max(0, (n_features - 1).bit_length())
-
-
-def _check_matrix(n_components, n_features, kind, density, seed):
-    """Validated (k, d, kind, density, seed); density is resolved for every kind."""
-    k = _check_int(n_components, "n_components", 1, _MAX_DIM - 1)
-    d = _check_int(n_features, "n_features", 1, _MAX_DIM - 1)
-    kind = _check_kind(kind)
-    density = _resolve_density(density, d)
-    seed = _check_seed(seed)
-    if kind == "srht" and k > _padded(d):
-        raise ValueError(
-            f"kind='srht' needs n_components <= {_padded(d)} (n_features={d} rounded up to a power of two); got {k}"
-        )
-    return k, d, kind, density, seed
-
-
-def _issparse(x):
-    """scipy.sparse input, without importing scipy for users who never did."""
-    sparse = sys.modules.get("scipy.sparse")
-    return sparse is not None and sparse.issparse(x)
-
-
-def _float_dtype(dtype, name):
-    """float32/float64 as they are, float16 widened to float32; TypeError otherwise."""
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f" and dtype.itemsize == 2:
-        return np.dtype(np.float32)
-    if dtype.kind == "f" and dtype.itemsize in (4, 8):
-        return np.dtype(dtype.type)  # native byte order
-    raise TypeError(f"{name} must have a float dtype (float32 or float64; float16 is widened); got {dtype}")
-
-
-def _as_csr(X):
-    """X as CSR with sorted, unique indices (copied only when it is not already)."""
-    dtype = _float_dtype(X.dtype, "X")
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features); got {X.ndim}-D")
-    if X.format != "csr" or X.dtype != dtype:
-        X = X.tocsr().astype(dtype, copy=False)
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
-    return X
-
-
-def _as_dense(X):
-    try:
-        arr = np.asarray(X)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"X must be a 2-D array of floats; could not convert {type(X).__name__}: {exc}") from None
-    dtype = _float_dtype(arr.dtype, "X")
-    if arr.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {arr.shape}")
-    if arr.dtype != dtype or not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
-        arr = np.ascontiguousarray(arr, dtype=dtype)
-    return arr
-
-
-# --------------------------------------------------------------------------- public functions
+__all__ = ["JLDistortion", "jl_components", "jl_distortion", "jl_min_dim", "jl_project"]
 
 
 def jl_min_dim(n_samples, eps=0.1, *, rule="jl"):
@@ -242,12 +129,9 @@ def jl_min_dim(n_samples, eps=0.1, *, rule="jl"):
     >>> logsketch.jl_min_dim(1_000_000, rule="entropy")
     116
     """
-    if not isinstance(rule, str):
-        raise TypeError(f"rule must be a str; got {type(rule).__name__}")
-    if rule not in ("jl", "entropy"):
-        raise ValueError(f"rule must be 'jl' or 'entropy'; got {rule!r}")
-    n = _real_array(n_samples, "n_samples")
-    e = _real_array(eps, "eps")
+    rule = check_choice(rule, "rule", ("jl", "entropy"))
+    n = real_array(n_samples, "n_samples")
+    e = real_array(eps, "eps")
     if np.any(~np.isfinite(e)) or np.any(e <= 0) or np.any(e >= 1):
         raise ValueError(f"eps must be in (0, 1) (where the JL bound is defined); got {eps!r}")
     if np.any(~np.isfinite(n)) or np.any(n < 1):
@@ -257,13 +141,6 @@ def jl_min_dim(n_samples, eps=0.1, *, rule="jl"):
     else:
         out = np.floor(8.33 * np.log(n)).astype(np.int64) + 1
     return int(out) if out.ndim == 0 else out
-
-
-def _real_array(x, name):
-    arr = np.asarray(x)
-    if arr.dtype == bool or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a real number or an array of them; got dtype {arr.dtype}")
-    return arr.astype(np.float64)
 
 
 def jl_components(n_components, n_features, *, kind="gaussian", density="auto", seed=0, dtype=np.float32):
@@ -312,21 +189,8 @@ def jl_components(n_components, n_features, *, kind="gaussian", density="auto", 
     >>> np.allclose(logsketch.jl_project(X, 3, seed=1), X @ R.T, rtol=1e-5)
     True
     """
-    k, d, kind, density, seed = _check_matrix(n_components, n_features, kind, density, seed)
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
-    if dtype not in _DTYPES:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype}")
-    if kind == "sparse":
-        import scipy.sparse
-
-        data, indices, indptr = _core.jl_sparse_components(k, d, seed, density, dtype.name)
-        return scipy.sparse.csr_array((data, indices, indptr), shape=(k, d))
-    out = np.empty((k, d), dtype=dtype)
-    _core.jl_dense_components(out, kind, seed, density)
-    return out
+    spec = matrix_spec(n_components, n_features, kind, density, seed)
+    return _cpu.components(spec, components_dtype(dtype))
 
 
 def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
@@ -381,22 +245,12 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
     >>> bool(d.max_distortion < 0.5)
     True
     """
-    if is_cuda_array(X):
-        from . import _jl_gpu
-
-        return _jl_gpu.project(X, n_components, kind, density, seed)
-    sparse = _issparse(X)
-    X = _as_csr(X) if sparse else _as_dense(X)
-    n, d = X.shape
-    if d < 1:
-        raise ValueError(f"X must have at least one column (feature); got shape {X.shape}")
-    k, d, kind, density, seed = _check_matrix(n_components, d, kind, density, seed)
-    out = np.empty((n, k), dtype=X.dtype)
-    if sparse:
-        _core.jl_project_csr(X.data, X.indices, X.indptr, n, d, out, kind, k, seed, density)
+    if backend_of(X) == "cuda":
+        from . import _cuda as backend
     else:
-        _core.jl_project_dense(X, out, kind, k, seed, density)
-    return out
+        backend = _cpu
+    X = backend.as_input(X)
+    return backend.project(X, data_spec(X.shape, n_components, kind, density, seed))
 
 
 # --------------------------------------------------------------------------- distortion
@@ -454,7 +308,7 @@ def _squared_distances(Z, pairs):
     for s in range(0, len(pairs), 4096):  # bounded temporaries
         p = pairs[s : s + 4096]
         diff = Z[p[:, 0]] - Z[p[:, 1]]
-        if _issparse(diff):
+        if issparse(diff):
             out[s : s + 4096] = np.asarray(diff.multiply(diff).sum(axis=1), dtype=np.float64).ravel()
         else:
             diff = diff.astype(np.float64)
@@ -500,18 +354,18 @@ def jl_distortion(X, Y, n_pairs=1000, *, seed=0):
     >>> result.fraction_within(0.5)
     1.0
     """
-    if not _issparse(X):
-        X = _real_matrix(X, "X")
-    Y = _real_matrix(Y, "Y")
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D; got {X.ndim}-D")
+    if not issparse(X):
+        X = real_array(X, "X", ndim=2)
+    elif X.ndim != 2:
+        raise ValueError(f"X must be 2-D; got shape {X.shape}")
+    Y = real_array(Y, "Y", ndim=2)
     if X.shape[0] != Y.shape[0]:
         raise ValueError(f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}")
     if X.shape[0] < 2:
         raise ValueError(f"X and Y need at least 2 rows to form a pair; got {X.shape[0]}")
     if n_pairs is not None:
-        n_pairs = _check_int(n_pairs, "n_pairs", 1)
-    if _issparse(X):
+        n_pairs = check_int(n_pairs, "n_pairs", 1)
+    if issparse(X):
         X = X.tocsr()
     pairs = _sample_pairs(X.shape[0], n_pairs, seed)
     dx = _squared_distances(X, pairs)
@@ -530,25 +384,3 @@ def jl_distortion(X, Y, n_pairs=1000, *, seed=0):
         float(ratios.std()),
         float(np.abs(ratios - 1).max()),
     )
-
-
-def _real_matrix(x, name):
-    arr = np.asarray(x)
-    if arr.dtype == bool or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be an array of real numbers; got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D; got shape {arr.shape}")
-    return arr
-
-
-def __getattr__(name):
-    # JLProjection subclasses scikit-learn's BaseEstimator when scikit-learn is
-    # installed; building it on first use keeps `import logsketch` from
-    # importing scikit-learn (about 0.8 s).
-    if name == "JLProjection":
-        from ._jl_estimator import build_class
-
-        cls = build_class()
-        globals()["JLProjection"] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

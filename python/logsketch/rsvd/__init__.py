@@ -38,107 +38,11 @@ already spans M's whole range.
 
 from __future__ import annotations
 
-import numpy as np
+from .._backend import backend_of
+from . import _cpu
+from ._spec import NORMALIZERS, resolve  # noqa: F401  (NORMALIZERS: the public list)
 
-from . import _core
-from ._arrays import is_cuda_array
-from .jl import KINDS, _check_int, _check_seed, _issparse, _resolve_density
-
-__all__ = ["RandomizedSVD", "randomized_svd"]
-
-NORMALIZERS = ("auto", "none", "lu", "qr", "cholqr")
-
-
-def _check_normalizer(normalizer):
-    if not isinstance(normalizer, str):
-        raise TypeError(f"normalizer must be a str; got {type(normalizer).__name__}")
-    name = normalizer.lower()  # scikit-learn spells them "LU" and "QR"
-    if name not in NORMALIZERS:
-        raise ValueError(f"normalizer must be one of {NORMALIZERS}; got {normalizer!r}")
-    # "auto": Cholesky QR, with the power iterations' products as the only
-    # BLAS-3 work left.  At 4000 x 3000, k = 50, float32, 4 iterations it was
-    # the fastest normalizer and as accurate as scikit-learn's LU (bench_rsvd).
-    return "cholqr" if name == "auto" else name
-
-
-def _check_sketch(sketch):
-    if not isinstance(sketch, str):
-        raise TypeError(f"sketch must be a str; got {type(sketch).__name__}")
-    if sketch not in KINDS:
-        raise ValueError(f"sketch must be one of {KINDS}; got {sketch!r}")
-    return sketch
-
-
-def _check_flag(value, name, allow_auto):
-    if allow_auto and isinstance(value, str) and value == "auto":
-        return value
-    if not isinstance(value, (bool, np.bool_)):
-        expected = "a bool or 'auto'" if allow_auto else "a bool"
-        raise TypeError(f"{name} must be {expected}; got {value!r}")
-    return bool(value)
-
-
-def _float_dtype(dtype, name):
-    """float32/float64 kept, float16 widened to float32, integers and bools to float64."""
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f" and dtype.itemsize == 2:
-        return np.dtype(np.float32)
-    if dtype.kind == "f" and dtype.itemsize in (4, 8):
-        return np.dtype(dtype.type)  # native byte order
-    if dtype.kind in "iub":
-        return np.dtype(np.float64)
-    raise TypeError(f"{name} must hold real numbers (float32 or float64; others are converted); got dtype {dtype}")
-
-
-def _as_matrix(A):
-    """("dense", ndarray in C or F order) or ("csr"/"csc", canonical sparse)."""
-    if _issparse(A):
-        if A.ndim != 2:
-            raise ValueError(f"A must be 2-D; got {A.ndim}-D")
-        dtype = _float_dtype(A.dtype, "A")
-        if A.format not in ("csr", "csc"):
-            A = A.tocsr()  # COO, LIL, ...: one conversion, never densified
-        if A.dtype != dtype:
-            A = A.astype(dtype)
-        if not A.has_canonical_format:
-            A = A.copy()
-            A.sum_duplicates()
-        if A.indices.dtype != A.indptr.dtype:  # the core takes both int32 or both int64
-            A = A.copy()
-            A.indices, A.indptr = A.indices.astype(np.int64), A.indptr.astype(np.int64)
-        return A.format, A
-    try:
-        arr = np.asarray(A)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"A must be a 2-D array of real numbers; could not convert {type(A).__name__}: {exc}") from None
-    dtype = _float_dtype(arr.dtype, "A")
-    if arr.ndim != 2:
-        raise ValueError(f"A must be 2-D (n_samples, n_features); got shape {arr.shape}")
-    if arr.dtype != dtype or not (arr.flags.c_contiguous or arr.flags.f_contiguous) or not arr.flags.aligned:
-        arr = np.ascontiguousarray(arr, dtype=dtype)
-    return "dense", arr
-
-
-def _resolve(shape, n_components, n_oversamples, n_iter, normalizer, transpose, sketch, seed):
-    """Every argument checked, every "auto" resolved: (k, l, n_iter, normalizer, transpose, sketch, seed)."""
-    m, n = shape
-    small = min(m, n)
-    if small < 1:
-        raise ValueError(f"A must have at least one row and one column; got shape {shape}")
-    k = _check_int(n_components, "n_components", 1)
-    if k > small:
-        raise ValueError(f"n_components must be <= min(A.shape) = {small}; got {k}")
-    oversamples = _check_int(n_oversamples, "n_oversamples", 0)
-    if isinstance(n_iter, str):
-        if n_iter != "auto":
-            raise ValueError(f"n_iter must be 'auto' or an int >= 0; got {n_iter!r}")
-        n_iter = 7 if k < 0.1 * small else 4
-    n_iter = _check_int(n_iter, "n_iter", 0, 2**31 - 1)
-    transpose = _check_flag(transpose, "transpose", allow_auto=True)
-    if transpose == "auto":
-        transpose = m < n
-    return (k, min(k + oversamples, small), n_iter, _check_normalizer(normalizer), transpose,
-            _check_sketch(sketch), _check_seed(seed))
+__all__ = ["randomized_svd"]
 
 
 def randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto", normalizer="auto", transpose="auto",
@@ -237,46 +141,11 @@ def randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto", normaliz
     >>> bool(np.allclose(S, np.linalg.svd(A, compute_uv=False)[:10]))
     True
     """
-    flip_sign = _check_flag(flip_sign, "flip_sign", allow_auto=False)
-    if is_cuda_array(A):
-        from . import _rsvd_gpu
+    args = (n_components, n_oversamples, n_iter, normalizer, transpose, flip_sign, sketch, seed)
+    if backend_of(A) == "cuda":
+        from . import _cuda
 
-        if len(getattr(A, "shape", ())) != 2:
-            raise ValueError(f"A must be 2-D (n_samples, n_features); got shape {tuple(A.shape)}")
-        k, l, n_iter, normalizer, transpose, sketch, seed = _resolve(
-            tuple(A.shape), n_components, n_oversamples, n_iter, normalizer, transpose, sketch, seed)
-        return _rsvd_gpu.randomized_svd(A, k=k, l=l, n_iter=n_iter, normalizer=normalizer, transpose=transpose,
-                                        flip_sign=flip_sign, sketch=sketch, seed=seed)
-    return _factor(A, n_components, n_oversamples, n_iter, normalizer, transpose, flip_sign, sketch, seed, None)
-
-
-def _factor(A, n_components, n_oversamples, n_iter, normalizer, transpose, flip_sign, sketch, seed, mean):
-    """randomized_svd on the CPU, of A - 1 mean^T when mean (n,) is given."""
-    fmt, A = _as_matrix(A)
-    m, n = A.shape
-    k, l, n_iter, normalizer, transpose, sketch, seed = _resolve(
-        (m, n), n_components, n_oversamples, n_iter, normalizer, transpose, sketch, seed)
-    density = _resolve_density("auto", m if transpose else n)
-    if mean is not None:
-        mean = np.ascontiguousarray(mean, dtype=A.dtype)
-    U = np.empty((m, k), dtype=A.dtype)
-    S = np.empty(k, dtype=A.dtype)
-    Vt = np.empty((k, n), dtype=A.dtype)
-    args = (mean, U, S, Vt, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed, density)
-    if fmt == "dense":
-        _core.rsvd_dense(A, *args)
-    else:
-        _core.rsvd_csr(A.data, A.indices, A.indptr, m, n, fmt == "csc", *args)
-    return U, S, Vt
-
-
-def __getattr__(name):
-    # RandomizedSVD subclasses scikit-learn's BaseEstimator when scikit-learn
-    # is installed; built on first use so `import logsketch` stays light.
-    if name == "RandomizedSVD":
-        from ._rsvd_estimator import build_class
-
-        cls = build_class()
-        globals()["RandomizedSVD"] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        a = _cuda.as_input(A)
+        return _cuda.factor(a, resolve(a.shape, *args))
+    fmt, A = _cpu.as_input(A)
+    return _cpu.factor(fmt, A, resolve(A.shape, *args))

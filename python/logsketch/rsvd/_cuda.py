@@ -1,8 +1,9 @@
 """The GPU path of the randomized SVD: CUDA arrays in, the same framework's arrays out.
 
-``logsketch.randomized_svd`` routes here when A is a CUDA array, after its
-generic checks and after resolving every "auto" (n_oversamples into ``l``,
-``n_iter``, ``normalizer``, ``transpose``).  PyTorch tensors and CuPy arrays
+``logsketch.randomized_svd`` routes here when A is a CUDA array: it reads A
+with :func:`as_input` (the GPU's own rules) and hands :func:`factor` the
+problem's spec, every argument checked and every "auto" resolved
+(n_oversamples into ``l``, ``n_iter``, ``normalizer``, ``transpose``).  PyTorch tensors and CuPy arrays
 are supported; other CUDA arrays are refused with a TypeError.
 
 The algorithm is the CPU's, step for step (cuda/rsvd/rsvd.cu):
@@ -61,20 +62,18 @@ and otherwise replaced by Householder QR of the same Y.
 
 from __future__ import annotations
 
-import numbers
 import sys
 
-from . import jl
-from ._arrays import is_cuda_array
-from ._gpu import linalg_module
-from ._jl_gpu import _ptr, _srht_rows
-from ._mitchell_gpu import _Array, _Backend, _framework
+from .._backend.cuda import Array, Backend, c_order, framework, ptr
+from .._native import linalg_module
+from ..jl._cuda import srht_rows
+from ..jl._spec import MatrixSpec
+from ._spec import given
 
-NORMALIZERS = ("none", "lu", "qr", "cholqr")
 _MAX_INT = 2**31 - 1  # cuBLAS/cuSOLVER take int sizes and leading dimensions
 
 
-def _a_array(A):
+def _refuse_sparse(A):
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(A, torch.Tensor) and A.layout is not torch.strided:
         raise TypeError(
@@ -87,29 +86,29 @@ def _a_array(A):
             f"sparse GPU input is not supported by randomized_svd (A is a {type(A).__name__}); "
             "pass a dense CuPy array (A.toarray()) or a scipy.sparse matrix on the CPU"
         )
-    fw = _framework(A)
+
+
+def as_input(A):
+    """A as an Array: a dense float32/float64 torch tensor or CuPy array, 2-D, sizes below 2**31."""
+    _refuse_sparse(A)
+    fw = framework(A)
     if fw is None:
+        from .._backend import is_cuda_array
+
         where = "a CUDA array" if is_cuda_array(A) else "not a CUDA array"
         raise TypeError(
             f"A is {where} of type {type(A).__name__}; only torch tensors and CuPy arrays are supported "
             "on the GPU (or pass a numpy array to run on the CPU)"
         )
-    return _Array(A, fw, "A")
-
-
-def _int(value, name, low, high):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    value = int(value)
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}]; got {value}")
-    return value
-
-
-def _bool(value, name):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool; got {type(value).__name__}")
-    return value
+    a = Array(A, fw, "A")
+    if a.dtype not in ("float32", "float64"):
+        raise TypeError(f"A must be float32 or float64; got {a.dtype}")
+    if len(a.shape) != 2:
+        raise ValueError(f"A must be 2-D (n_samples, n_features); got shape {a.shape}")
+    m, n = a.shape
+    if not (1 <= m <= _MAX_INT and 1 <= n <= _MAX_INT):
+        raise ValueError(f"A must have between 1 and 2**31 - 1 rows and columns on the GPU; got shape {a.shape}")
+    return a
 
 
 def _layout(a):
@@ -125,66 +124,38 @@ def _layout(a):
     return None
 
 
-def _c_order(a, backend):
-    if a.fw == "torch":
-        return _Array(a.obj.contiguous(), a.fw, "A")
-    with backend.mod.cuda.Device(backend.device):
-        return _Array(backend.mod.ascontiguousarray(a.obj), a.fw, "A")
-
-
-def randomized_svd(A, *, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed):
-    """Randomized SVD of a CUDA matrix A (see this module's docstring).
-
-    Every "auto" must already be resolved: ``l`` is n_components +
-    n_oversamples capped at min(m, n).  Returns (U, S, Vt) of A's framework,
-    dtype and device: U (m, k), S (k,), Vt (k, n), C-contiguous.
-
-    Raises
-    ------
-    TypeError
-        A is not a dense torch tensor / CuPy array on a CUDA device (sparse
-        GPU input included), A is not float32/float64, or an argument has the
-        wrong type.
-    ValueError
-        A is not 2-D or has a dimension of 0 or >= 2**31, or k, l, n_iter,
-        normalizer, sketch or seed is out of range.
-    RuntimeError
-        A CUDA, cuBLAS or cuSOLVER error, or an SVD that did not converge.
-    """
-    a = _a_array(A)
-    if a.dtype not in ("float32", "float64"):
-        raise TypeError(f"A must be float32 or float64; got {a.dtype}")
-    if len(a.shape) != 2:
-        raise ValueError(f"A must be 2-D; got shape {a.shape}")
-    m, n = a.shape
-    if not (1 <= m <= _MAX_INT and 1 <= n <= _MAX_INT):
-        raise ValueError(f"A must have between 1 and 2**31 - 1 rows and columns on the GPU; got shape {a.shape}")
-    k = _int(k, "k", 1, min(m, n))
-    l = _int(l, "l", k, min(m, n))
-    n_iter = _int(n_iter, "n_iter", 0, _MAX_INT)
-    if not isinstance(normalizer, str) or normalizer not in NORMALIZERS:
-        raise ValueError(f"normalizer must be one of {NORMALIZERS}; got {normalizer!r}")
-    if not isinstance(sketch, str) or sketch not in jl.KINDS:
-        raise ValueError(f"sketch must be one of {jl.KINDS}; got {sketch!r}")
-    transpose = _bool(transpose, "transpose")
-    flip_sign = _bool(flip_sign, "flip_sign")
-    q = m if transpose else n
-    _, _, sketch, density, seed = jl._check_matrix(l, q, sketch, "auto", seed)
-
+def factor(a, spec):
+    """U, S, Vt of the Array a (from :func:`as_input`) for the rSVD ``spec``: A's framework,
+    dtype and device; U (m, k), S (k,), Vt (k, n), C-contiguous.  RuntimeError for a CUDA,
+    cuBLAS or cuSOLVER error, or an SVD that did not converge."""
     mod = linalg_module()
-    backend = _Backend(a.fw, a.device)
+    backend = Backend(a.fw, a.device)
     layout = _layout(a)
     if layout is None:
-        a = _c_order(a, backend)
+        a = c_order(a, backend, "A")
         layout = _layout(a)
     row_major, lda = layout
-    U = backend.empty((m, k), a.dtype)
-    S = backend.empty((k,), a.dtype)
-    Vt = backend.empty((k, n), a.dtype)
-    rows = _srht_rows(backend, seed, l, q) if sketch == "srht" else None
+    m, n = a.shape
+    s = spec
+    U = backend.empty((m, s.k), a.dtype)
+    S = backend.empty((s.k,), a.dtype)
+    Vt = backend.empty((s.k, n), a.dtype)
+    sketch = MatrixSpec(s.l, m if s.transpose else n, s.sketch, s.density, s.seed)
+    rows = srht_rows(backend, sketch)
     mod.rsvd(
-        a.ptr, m, n, lda, row_major, a.dtype, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed,
-        density, _ptr(rows, a.fw) if rows is not None else 0,
-        _ptr(U, a.fw), _ptr(S, a.fw), _ptr(Vt, a.fw), backend.stream(), a.device,
+        a.ptr, m, n, lda, row_major, a.dtype, s.k, s.l, s.n_iter, s.normalizer, s.transpose, s.flip_sign,
+        s.sketch, s.seed, s.density, ptr(rows, a.fw) if rows is not None else 0,
+        ptr(U, a.fw), ptr(S, a.fw), ptr(Vt, a.fw), backend.stream(), a.device,
     )  # fmt: skip
     return U, S, Vt
+
+
+def randomized_svd(A, *, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed):  # noqa: E741
+    """The GPU path with the sketch width ``l`` given directly (tests and benchmarks).
+
+    Every "auto" must already be resolved: ``l`` is n_components +
+    n_oversamples capped at min(m, n), ``normalizer`` one of "none", "lu",
+    "qr", "cholqr", ``transpose`` a bool.
+    """
+    a = as_input(A)
+    return factor(a, given(a.shape, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed))

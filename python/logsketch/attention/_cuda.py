@@ -1,8 +1,9 @@
 """The GPU path of entropy-invariant attention: CUDA arrays in, the same framework's arrays out.
 
-The public wrapper routes here when q, k and v are CUDA arrays (PyTorch
-tensors or CuPy arrays; other CUDA arrays are refused with a TypeError), after
-its generic checks.  Everything the GPU adds is checked here as well:
+The public functions route here when q, k and v are CUDA arrays (PyTorch
+tensors or CuPy arrays; other CUDA arrays are refused with a TypeError), with
+the options checked (a :class:`~logsketch.attention._spec.Spec`) and the
+shapes checked.  What the GPU adds is checked here:
 
 - dtype: float16 or bfloat16 (CuPy has no bfloat16), the same for q, k and v
   (TypeError otherwise).  Scores, softmax and the accumulation of P V run in
@@ -36,92 +37,51 @@ its generic checks.  Everything the GPU adds is checked here as well:
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from ._arrays import is_cuda_array
-from ._gpu import cuda_module
-from ._mitchell_gpu import _Array, _Backend, _check_same, _framework, _fw_name
+from .._backend import is_cuda_array
+from .._backend.cuda import Array, Backend, as_array, c_order, check_same, framework, to_device
+from .._native import cuda_module
+from .._validate import check_int
+from ._cuda_instantiations import DTYPES, HEAD_DIMS
+from ._spec import check_shapes, check_varlen_shapes, shape_of, spec
 
-SUPPORTED_HEAD_DIMS = (32, 64, 96, 128)  # cuda/attention/attention_launch.cu dispatches these
+SUPPORTED_HEAD_DIMS = HEAD_DIMS  # the generated instantiations of cuda/attention
 MAX_SPLITS = 64  # cuda/attention/attention_fwd.cuh: kMaxSplits
-_DTYPES = ("float16", "bfloat16")
 _INT_DTYPES = ("int32", "int64")
 
 
-def _as_array(x, name):
-    fw = _framework(x)
-    if fw is not None:
-        return _Array(x, fw, name)
-    if is_cuda_array(x):
-        raise TypeError(f"{name}: only torch tensors and CuPy arrays are supported on the GPU; got {type(x).__name__}")
-    raise ValueError(
-        f"{name} is on the CPU ({type(x).__name__}) but the other inputs are CUDA arrays; "
-        "move all of q, k and v to the same CUDA device, or pass numpy arrays to run on the CPU"
-    )
-
-
-def _check_dtypes(named):
+def _arrays(q, k, v):
+    """q, k, v as Arrays of one framework, device and dtype (float16 or bfloat16)."""
+    named = [(name, as_array(x, name, others)) for name, x, others in
+             (("q", q, "k and v"), ("k", k, "q and v"), ("v", v, "q and k"))]
+    check_same(named)
     for name, x in named:
-        if x.dtype not in _DTYPES:
+        if x.dtype not in DTYPES:
             raise TypeError(f"{name} must have dtype float16 or bfloat16 on the GPU; got {x.dtype}")
     (n0, x0), *rest = named
     for name, x in rest:
         if x.dtype != x0.dtype:
             raise TypeError(f"{n0} and {name} must have the same dtype; got {x0.dtype} and {x.dtype}")
-    return x0.dtype
+    return [x for _, x in named]
 
 
 def _check_head_dims(d, dv):
     if dv != d:
         raise ValueError(f"v's head dim (d_v={dv}) must equal q's and k's (d={d}) on the GPU")
-    if d not in SUPPORTED_HEAD_DIMS:
-        dims = ", ".join(str(x) for x in SUPPORTED_HEAD_DIMS)
+    if d not in HEAD_DIMS:
+        dims = ", ".join(str(x) for x in HEAD_DIMS)
         raise ValueError(f"head dim d must be one of {dims} on the GPU; got {d}")
 
 
-def _check_heads(hq, hk, hv):
-    if hk != hv:
-        raise ValueError(f"k and v must have the same number of heads; got {hk} and {hv}")
-    if hk < 1:
-        raise ValueError(f"k and v must have at least one head; got {hk}")
-    if hq % hk:
-        raise ValueError(f"q's heads ({hq}) must be a multiple of k's and v's heads ({hk})")
-
-
-def _scale_args(scale, base, min_scale, d):
+def _scale_args(spec, d):
     """(mode, scale, log_base, min_scale) as the bindings take them."""
-    if isinstance(scale, str):
-        if scale == "standard":
-            return "constant", 1.0 / math.sqrt(d), math.e, -math.inf
-        if scale != "entropy":
-            raise ValueError(f"scale must be 'entropy', 'standard' or a float; got {scale!r}")
-        if isinstance(base, bool) or not isinstance(base, numbers.Real):
-            raise TypeError(f"base must be a float; got {type(base).__name__}")
-        if not (math.isfinite(base) and base > 1):
-            raise ValueError(f"base must be a finite float > 1; got {base}")
-        floor = -math.inf
-        if min_scale is not None:
-            if isinstance(min_scale, bool) or not isinstance(min_scale, numbers.Real):
-                raise TypeError(f"min_scale must be a float or None; got {type(min_scale).__name__}")
-            if not math.isfinite(min_scale):
-                raise ValueError(f"min_scale must be finite; got {min_scale}")
-            floor = float(min_scale)
-        return "entropy", 0.0, math.log(base), floor
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"scale must be 'entropy', 'standard' or a float; got {type(scale).__name__}")
-    if not math.isfinite(scale):
-        raise ValueError(f"scale must be finite; got {scale}")
-    return "constant", float(scale), math.e, -math.inf
-
-
-def _copy_c(x, backend):
-    """A fresh C-ordered copy (a new allocation, so also freshly aligned)."""
-    if x.fw == "torch":
-        return _Array(x.obj.clone(memory_format=backend.mod.contiguous_format), x.fw, "copy")
-    with backend.mod.cuda.Device(backend.device):
-        return _Array(x.obj.copy(order="C"), x.fw, "copy")
+    if spec.scale == "standard":
+        return "constant", 1.0 / math.sqrt(d), math.e, -math.inf
+    if spec.scale == "entropy":
+        return "entropy", 0.0, math.log(spec.base), -math.inf if spec.min_scale is None else spec.min_scale
+    return "constant", spec.scale, math.e, -math.inf
 
 
 def _kernel_layout(x, backend):
@@ -130,7 +90,7 @@ def _kernel_layout(x, backend):
     Strides of dimensions of size 0 or 1 never matter and are reported as 0."""
     strides = tuple(0 if n <= 1 else s for n, s in zip(x.shape, x.strides))
     if strides[-1] not in (0, 1) or x.ptr % 16 or any(s % 8 for s in strides[:-1]):
-        x = _copy_c(x, backend)
+        x = c_order(x, backend)
         strides = tuple(0 if n <= 1 else s for n, s in zip(x.shape, x.strides))
     x.strides = strides
     return x
@@ -138,11 +98,8 @@ def _kernel_layout(x, backend):
 
 def _int_array(x, name, q):
     """A CUDA integer array of q's framework and device."""
-    xa = _as_array(x, name)
-    if xa.fw != q.fw:
-        raise ValueError(f"q is a {_fw_name(q.fw)} but {name} is a {_fw_name(xa.fw)}; use one framework")
-    if xa.device != q.device:
-        raise ValueError(f"q and {name} are on different devices (cuda:{q.device} and cuda:{xa.device})")
+    xa = as_array(x, name, "q")
+    check_same([("q", q), (name, xa)])
     if xa.dtype not in _INT_DTYPES:
         raise TypeError(f"{name} must have dtype int32 or int64; got {xa.dtype}")
     return xa
@@ -161,12 +118,12 @@ def _kv_lengths(kv_lengths, q, backend, batch, seq_k):
     else:
         with backend.mod.cuda.Device(backend.device):
             obj = backend.mod.ascontiguousarray(backend.mod.clip(obj, 0, seq_k).astype(np.int32))
-    return _Array(obj, xa.fw, "kv_lengths")
+    return Array(obj, xa.fw, "kv_lengths")
 
 
 def _cu_seqlens(x, name, q, backend, total, exact):
     """(host int64 copy, contiguous int32 device array) of a cu_seqlens argument."""
-    if _framework(x) is not None or is_cuda_array(x):
+    if framework(x) is not None or is_cuda_array(x):
         xa = _int_array(x, name, q)
         if xa.fw == "torch":
             host = xa.obj.detach().cpu().numpy()
@@ -187,23 +144,13 @@ def _cu_seqlens(x, name, q, backend, total, exact):
         raise ValueError(f"{name} must end at the packed row count {total}; got {int(host[-1])}")
     if not exact and host[-1] > total:
         raise ValueError(f"{name} must end at most at the packed row count {total}; got {int(host[-1])}")
-    dev = host.astype(np.int32)
-    if backend.fw == "torch":
-        obj = backend.mod.as_tensor(dev, device=f"cuda:{backend.device}")
-    else:
-        with backend.mod.cuda.Device(backend.device):
-            obj = backend.mod.asarray(dev)
-    return host, _Array(obj, backend.fw, name)
+    return host, Array(to_device(host.astype(np.int32), backend), backend.fw, name)
 
 
 def _splits(num_splits, batch, heads_q, seq_q, seq_k, device):
     if num_splits is None:
         return cuda_module().attention_num_splits(batch, heads_q, seq_q, seq_k, device)
-    if isinstance(num_splits, bool) or not isinstance(num_splits, numbers.Integral):
-        raise TypeError(f"num_splits must be an int or None; got {type(num_splits).__name__}")
-    if not 1 <= num_splits <= MAX_SPLITS:
-        raise ValueError(f"num_splits must be in [1, {MAX_SPLITS}]; got {num_splits}")
-    return int(num_splits)
+    return check_int(num_splits, "num_splits", 1, MAX_SPLITS)
 
 
 def _run(backend, dtype, q, k, v, out, lse, st, dims, causal, scale_args, kv_lengths, cu, splits):
@@ -214,7 +161,7 @@ def _run(backend, dtype, q, k, v, out, lse, st, dims, causal, scale_args, kv_len
     ws, ws_numel = None, 0
     if splits > 1:
         ws_numel = mod.attention_workspace_numel(batch, heads_q, seq_q, total_q, d, varlen, splits)
-        ws = _Array(backend.empty((max(ws_numel, 1),), "float32"), backend.fw, "workspace")
+        ws = Array(backend.empty((max(ws_numel, 1),), "float32"), backend.fw, "workspace")
     mode, scale, log_base, min_scale = scale_args
     mod.attention_forward(
         q.ptr, st["q"], k.ptr, st["k"], v.ptr, st["v"], out.ptr, st["out"],
@@ -228,80 +175,56 @@ def _run(backend, dtype, q, k, v, out, lse, st, dims, causal, scale_args, kv_len
     return ws  # kept alive by the caller until the call has been enqueued
 
 
-def attention(q, k, v, *, causal, scale, base, min_scale, kv_lengths, return_lse, num_splits=None):
-    """softmax(lambda_i q_i K^T) V for CUDA arrays (see logsketch.attention).
+def forward(q, k, v, kv_lengths, spec, num_splits=None):
+    """attention() of CUDA arrays whose shapes and options the public function checked.
 
     q (batch, heads_q, seq_q, d), k and v (batch, heads_kv, seq_k, d); returns
     out (batch, heads_q, seq_q, d) in the inputs' dtype and, with return_lse,
     lse (batch, heads_q, seq_q) float32.  num_splits: None picks split-KV by
     shape and device; an int in [1, 64] forces it (for tests and tuning).
     """
-    named = [("q", _as_array(q, "q")), ("k", _as_array(k, "k")), ("v", _as_array(v, "v"))]
-    _check_same(named)
-    dtype = _check_dtypes(named)
-    (_, qa), (_, ka), (_, va) = named
-    for name, x in named:
-        if len(x.shape) != 4:
-            raise ValueError(f"{name} must have shape (batch, heads, seq, head_dim); got {x.shape}")
+    qa, ka, va = _arrays(q, k, v)
     batch, heads_q, seq_q, d = qa.shape
-    if ka.shape[0] != batch or va.shape[0] != batch:
-        raise ValueError(f"q, k and v must have the same batch size; got {qa.shape}, {ka.shape}, {va.shape}")
-    if ka.shape[2] != va.shape[2]:
-        raise ValueError(f"k and v must have the same sequence length; got {ka.shape} and {va.shape}")
-    if ka.shape[3] != d:
-        raise ValueError(f"q and k must have the same head dim; got {d} and {ka.shape[3]}")
-    _check_heads(heads_q, ka.shape[1], va.shape[1])
     _check_head_dims(d, va.shape[3])
-    scale_args = _scale_args(scale, base, min_scale, d)
     heads_kv, seq_k = ka.shape[1], ka.shape[2]
-
-    backend = _Backend(qa.fw, qa.device)
-    out = backend.empty((batch, heads_q, seq_q, d), dtype)
-    lse = backend.empty((batch, heads_q, seq_q), "float32") if return_lse else None
+    backend = Backend(qa.fw, qa.device)
+    out = backend.empty((batch, heads_q, seq_q, d), qa.dtype)
+    lse = backend.empty((batch, heads_q, seq_q), "float32") if spec.return_lse else None
     kvl = _kv_lengths(kv_lengths, qa, backend, batch, seq_k)
     splits = _splits(num_splits, batch, heads_q, seq_q, seq_k, qa.device)
     if batch * heads_q * seq_q:
         qa, ka, va = (_kernel_layout(x, backend) for x in (qa, ka, va))
-        outa = _Array(out, backend.fw, "out")
-        lsea = _Array(lse, backend.fw, "lse") if lse is not None else None
+        outa = Array(out, backend.fw, "out")
+        lsea = Array(lse, backend.fw, "lse") if lse is not None else None
         st = {
             "q": qa.strides[:3], "k": ka.strides[:3], "v": va.strides[:3], "out": outa.strides[:3],
             "lse": lsea.strides if lsea is not None else (0, 0, 0),
         }  # fmt: skip
         dims = (batch, heads_q, heads_kv, seq_q, seq_k, 0, d)
-        _run(backend, dtype, qa, ka, va, outa, lsea, st, dims, causal, scale_args, kvl, None, splits)
-    return (out, lse) if return_lse else out
+        _run(backend, qa.dtype, qa, ka, va, outa, lsea, st, dims, spec.causal, _scale_args(spec, d), kvl, None,
+             splits)
+    return (out, lse) if spec.return_lse else out
 
 
-def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, *, causal, scale, base, min_scale, return_lse,
-                     num_splits=None):  # fmt: skip
-    """Packed variable-length attention for CUDA arrays, as flash-attn's varlen API.
+def _packed_strides(x):
+    """(row, head, dim) strides -> (batch, head, row)."""
+    return (0, x.strides[1], x.strides[0])
+
+
+def forward_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, spec, num_splits=None):
+    """attention_varlen() of CUDA arrays whose shapes and options the public function checked.
 
     q (total_q, heads_q, d), k and v (total_k, heads_kv, d); sequence b owns
     rows cu_seqlens_q[b]:cu_seqlens_q[b+1] of q and cu_seqlens_k[b]:cu_seqlens_k[b+1]
     of k and v.  Returns out (total_q, heads_q, d) and, with return_lse,
     lse (heads_q, total_q) float32.
     """
-    named = [("q", _as_array(q, "q")), ("k", _as_array(k, "k")), ("v", _as_array(v, "v"))]
-    _check_same(named)
-    dtype = _check_dtypes(named)
-    (_, qa), (_, ka), (_, va) = named
-    for name, x in named:
-        if len(x.shape) != 3:
-            raise ValueError(f"{name} must have shape (total, heads, head_dim) in varlen mode; got {x.shape}")
+    qa, ka, va = _arrays(q, k, v)
     total_q, heads_q, d = qa.shape
-    total_k = ka.shape[0]
-    if va.shape[0] != total_k:
-        raise ValueError(f"k and v must have the same number of rows; got {ka.shape} and {va.shape}")
-    if ka.shape[2] != d:
-        raise ValueError(f"q and k must have the same head dim; got {d} and {ka.shape[2]}")
-    _check_heads(heads_q, ka.shape[1], va.shape[1])
     _check_head_dims(d, va.shape[2])
-    scale_args = _scale_args(scale, base, min_scale, d)
-
-    backend = _Backend(qa.fw, qa.device)
+    backend = Backend(qa.fw, qa.device)
     host_q, cu_q = _cu_seqlens(cu_seqlens_q, "cu_seqlens_q", qa, backend, total_q, exact=True)
-    host_k, cu_k = _cu_seqlens(cu_seqlens_k, "cu_seqlens_k", qa, backend, total_k, exact=False)
+    host_k, cu_k = _cu_seqlens(cu_seqlens_k, "cu_seqlens_k", qa, backend, ka.shape[0], exact=False)
     if host_q.size != host_k.size:
         raise ValueError(
             f"cu_seqlens_q and cu_seqlens_k must have the same length (batch + 1); got {host_q.size} and {host_k.size}"
@@ -309,25 +232,33 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, *, causal, scale, base
     batch = host_q.size - 1
     max_q = int(np.max(np.diff(host_q))) if batch else 0
     max_k = int(np.max(np.diff(host_k))) if batch else 0
-
-    out = backend.empty((total_q, heads_q, d), dtype)
-    lse = backend.empty((heads_q, total_q), "float32") if return_lse else None
+    out = backend.empty((total_q, heads_q, d), qa.dtype)
+    lse = backend.empty((heads_q, total_q), "float32") if spec.return_lse else None
     splits = _splits(num_splits, batch, heads_q, max_q, max_k, qa.device)
     if batch and heads_q and total_q:
         qa, ka, va = (_kernel_layout(x, backend) for x in (qa, ka, va))
-        outa = _Array(out, backend.fw, "out")
-        lsea = _Array(lse, backend.fw, "lse") if lse is not None else None
-
-        def packed(x):  # (row, head, dim) strides -> (batch, head, row)
-            return (0, x.strides[1], x.strides[0])
-
+        outa = Array(out, backend.fw, "out")
+        lsea = Array(lse, backend.fw, "lse") if lse is not None else None
         st = {
-            "q": packed(qa), "k": packed(ka), "v": packed(va), "out": packed(outa),
-            "lse": (0, total_q, 1) if lsea is not None else (0, 0, 0),
+            "q": _packed_strides(qa), "k": _packed_strides(ka), "v": _packed_strides(va),
+            "out": _packed_strides(outa), "lse": (0, total_q, 1) if lsea is not None else (0, 0, 0),
         }  # fmt: skip
         dims = (batch, heads_q, ka.shape[1], max_q, max_k, total_q, d)
-        _run(backend, dtype, qa, ka, va, outa, lsea, st, dims, causal, scale_args, None, (cu_q, cu_k), splits)
-    return (out, lse) if return_lse else out
+        _run(backend, qa.dtype, qa, ka, va, outa, lsea, st, dims, spec.causal, _scale_args(spec, d), None,
+             (cu_q, cu_k), splits)
+    return (out, lse) if spec.return_lse else out
 
 
-__all__ = ["SUPPORTED_HEAD_DIMS", "attention", "attention_varlen"]
+def attention(q, k, v, *, causal, scale, base, min_scale, kv_lengths, return_lse, num_splits=None):
+    """logsketch.attention for CUDA arrays with ``num_splits`` exposed (tests and tuning)."""
+    s = spec(causal, scale, base, min_scale, return_lse)
+    check_shapes(shape_of(q, "q"), shape_of(k, "k"), shape_of(v, "v"))
+    return forward(q, k, v, kv_lengths, s, num_splits)
+
+
+def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, *, causal, scale, base, min_scale, return_lse,
+                     num_splits=None):  # fmt: skip
+    """logsketch.attention_varlen for CUDA arrays with ``num_splits`` exposed (tests and tuning)."""
+    s = spec(causal, scale, base, min_scale, return_lse)
+    check_varlen_shapes(shape_of(q, "q"), shape_of(k, "k"), shape_of(v, "v"))
+    return forward_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, s, num_splits)

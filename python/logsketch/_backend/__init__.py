@@ -1,0 +1,45 @@
+"""The one seam between the public functions and the devices they run on.
+
+:func:`backend_of` names the backend that runs a call, from its array
+arguments: ``"cuda"`` when any of them lives on a CUDA device, else
+``"numpy"`` (the CPU, for numpy arrays and anything ``np.asarray`` takes).
+Each family has one module per backend (``<family>/_cpu.py``,
+``<family>/_cuda.py``); adding a backend is one row in ``_DETECTORS`` and one
+module per family.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["backend_of", "is_cuda_array"]
+
+_DLPACK_CUDA_DEVICES = (2, 13)  # kDLCUDA and kDLCUDAManaged
+
+
+def is_cuda_array(x) -> bool:
+    """True for objects that live on a CUDA device (torch, CuPy, numba, ...)."""
+    if x is None or isinstance(x, (np.ndarray, np.generic, float, int, list, tuple)):
+        return False
+    if hasattr(x, "__cuda_array_interface__"):
+        return True
+    dev = getattr(x, "__dlpack_device__", None)
+    if dev is not None:
+        try:
+            return int(dev()[0]) in _DLPACK_CUDA_DEVICES
+        except Exception:  # an object whose __dlpack_device__ misbehaves is not ours to run
+            return False
+    return False
+
+
+# (backend, detector), first match wins; "numpy" when none matches.
+_DETECTORS = (("cuda", is_cuda_array),)
+
+
+def backend_of(*arrays) -> str:
+    """The backend that runs a call on ``arrays``: "cuda" or "numpy"."""
+    for name, detects in _DETECTORS:
+        for x in arrays:
+            if detects(x):
+                return name
+    return "numpy"

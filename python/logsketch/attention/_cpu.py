@@ -1,0 +1,122 @@
+"""Entropy-invariant attention on the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._backend import backend_of
+from .._native import _core
+from .._validate import as_array
+from ._spec import MAX_SEQ, check_shapes, check_varlen_shapes, scale_of
+
+CPU_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _as_input(x, name):
+    arr = as_array(x, name)
+    if arr.dtype.name == "bfloat16":
+        raise TypeError(f"{name} is bfloat16, which the CPU kernels do not take (numpy has no native bfloat16); "
+                        "convert it to float32")
+    if arr.dtype not in CPU_DTYPES:
+        raise TypeError(f"{name} must have a float dtype (float16, float32 or float64); got {arr.dtype}")
+    return arr
+
+
+def _cpu_arrays(q, k, v):
+    """q, k, v as arrays of one dtype whose rows the kernels read in place
+    (any strides, contiguous last dimension); others are copied."""
+    arrays = [_as_input(x, name) for x, name in ((q, "q"), (k, "k"), (v, "v"))]
+    dtype = np.result_type(*arrays)
+    out = []
+    for arr in arrays:
+        if arr.dtype != dtype:
+            arr = arr.astype(dtype)
+        if not arr.dtype.isnative:
+            arr = arr.astype(arr.dtype.newbyteorder("="))
+        in_place = (
+            arr.flags.aligned
+            and all(s % arr.itemsize == 0 for s in arr.strides)
+            and (arr.ndim == 0 or arr.shape[-1] <= 1 or arr.strides[-1] == arr.itemsize)
+        )
+        out.append(arr if in_place else np.ascontiguousarray(arr))
+    return out
+
+
+def _check_kv_lengths(kv_lengths, batch, seq_k):
+    if kv_lengths is None:
+        return None
+    try:
+        arr = np.asarray(kv_lengths)
+    except Exception:
+        raise TypeError("kv_lengths must be an integer array of shape (batch,)") from None
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"kv_lengths must be an integer array; got dtype {arr.dtype}")
+    if arr.shape != (batch,):
+        raise ValueError(f"kv_lengths must have shape ({batch},); got {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() > seq_k):
+        raise ValueError(f"kv_lengths must lie in [0, seq_k={seq_k}]; got values in [{arr.min()}, {arr.max()}]")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _check_cu_seqlens(cu, name, total):
+    if backend_of(cu) != "numpy":
+        raise TypeError(f"{name} must be on the CPU when q, k and v are")
+    try:
+        arr = np.asarray(cu)
+    except Exception:
+        raise TypeError(f"{name} must be an int32 or int64 array") from None
+    if arr.dtype not in (np.dtype(np.int32), np.dtype(np.int64)):
+        raise TypeError(f"{name} must be an int32 or int64 array; got dtype {arr.dtype}")
+    if arr.ndim != 1 or arr.size < 1:
+        raise ValueError(f"{name} must be 1-D with batch + 1 entries; got shape {arr.shape}")
+    if arr[0] != 0:
+        raise ValueError(f"{name} must start at 0; got {arr[0]}")
+    if np.any(np.diff(arr) < 0):
+        raise ValueError(f"{name} must be non-decreasing")
+    if arr[-1] != total:
+        raise ValueError(f"{name} must end at the number of tokens ({total}); got {arr[-1]}")
+    if arr.size > 1 and np.diff(arr).max() > MAX_SEQ:
+        raise ValueError(f"{name}: sequences must be < 2**31 tokens")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _lse_dtype(dtype):
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+
+
+def _empty_result(out, lse):
+    """Nothing to compute, or no keys: zeros and lse = -inf."""
+    out[...] = 0
+    if lse is not None:
+        lse[...] = -np.inf
+
+
+def attention(q, k, v, kv_lengths, spec):
+    q, k, v = _cpu_arrays(q, k, v)
+    check_shapes(q.shape, k.shape, v.shape)
+    batch, heads_q, seq_q, d = q.shape
+    kv = _check_kv_lengths(kv_lengths, batch, k.shape[2])
+    out = np.empty((batch, heads_q, seq_q, v.shape[3]), dtype=q.dtype)
+    lse = np.empty((batch, heads_q, seq_q), dtype=_lse_dtype(q.dtype)) if spec.return_lse else None
+    if out.size == 0 or k.size == 0:
+        _empty_result(out, lse)
+    else:
+        _core.attention(q, k, v, out, lse, kv, spec.causal, *scale_of(spec, d))
+    return (out, lse) if spec.return_lse else out
+
+
+def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, spec):
+    q, k, v = _cpu_arrays(q, k, v)
+    check_varlen_shapes(q.shape, k.shape, v.shape)
+    cu_q = _check_cu_seqlens(cu_seqlens_q, "cu_seqlens_q", q.shape[0])
+    cu_k = _check_cu_seqlens(cu_seqlens_k, "cu_seqlens_k", k.shape[0])
+    if cu_q.shape != cu_k.shape:
+        raise ValueError(f"cu_seqlens_q and cu_seqlens_k must have the same length; got {cu_q.size} and {cu_k.size}")
+    total_q, heads_q, d = q.shape
+    out = np.empty((total_q, heads_q, v.shape[2]), dtype=q.dtype)
+    lse = np.empty((heads_q, total_q), dtype=_lse_dtype(q.dtype)) if spec.return_lse else None
+    if out.size == 0 or k.size == 0:
+        _empty_result(out, lse)
+    else:
+        _core.attention_varlen(q, k, v, cu_q, cu_k, out, lse, spec.causal, *scale_of(spec, d))
+    return (out, lse) if spec.return_lse else out

@@ -1,0 +1,38 @@
+"""JL projection on the CPU: numpy arrays and scipy.sparse matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._native import _core
+from .._validate import as_dense_matrix, as_sparse, issparse
+
+
+def as_input(X):
+    """X as a float32/float64 ndarray or a canonical CSR matrix (copied only when needed)."""
+    if issparse(X):
+        return as_sparse(X, "X", integers=False)
+    return as_dense_matrix(X, "X", integers=False, what="a 2-D array of floats")
+
+
+def project(X, spec):
+    """X @ R.T for X from :func:`as_input` and R of ``spec``."""
+    n = X.shape[0]
+    out = np.empty((n, spec.k), dtype=X.dtype)
+    if issparse(X):
+        _core.jl_project_csr(X.data, X.indices, X.indptr, n, spec.d, out, spec.kind, spec.k, spec.seed, spec.density)
+    else:
+        _core.jl_project_dense(X, out, spec.kind, spec.k, spec.seed, spec.density)
+    return out
+
+
+def components(spec, dtype):
+    """R of ``spec``: dense (k, d), or a scipy.sparse.csr_array for the sparse kind."""
+    if spec.kind == "sparse":
+        import scipy.sparse
+
+        data, indices, indptr = _core.jl_sparse_components(spec.k, spec.d, spec.seed, spec.density, dtype.name)
+        return scipy.sparse.csr_array((data, indices, indptr), shape=(spec.k, spec.d))
+    out = np.empty((spec.k, spec.d), dtype=dtype)
+    _core.jl_dense_components(out, spec.kind, spec.seed, spec.density)
+    return out

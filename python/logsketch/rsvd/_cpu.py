@@ -1,0 +1,36 @@
+"""The randomized SVD on the CPU: dense C/F-order arrays, CSR and CSC matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._native import _core
+from .._validate import as_dense_matrix, as_sparse, issparse
+
+
+def as_input(A):
+    """("dense", ndarray in C or F order) or ("csr"/"csc", canonical sparse)."""
+    if issparse(A):
+        A = as_sparse(A, "A", integers=True, formats=("csr", "csc"))
+        return A.format, A
+    arr = as_dense_matrix(A, "A", integers=True, what="a 2-D array of real numbers")
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        arr = np.ascontiguousarray(arr)
+    return "dense", arr
+
+
+def factor(fmt, A, spec, mean=None):
+    """U, S, Vt of A (from :func:`as_input`), of A - 1 mean^T when mean (n,) is given."""
+    m, n = A.shape
+    if mean is not None:
+        mean = np.ascontiguousarray(mean, dtype=A.dtype)
+    U = np.empty((m, spec.k), dtype=A.dtype)
+    S = np.empty(spec.k, dtype=A.dtype)
+    Vt = np.empty((spec.k, n), dtype=A.dtype)
+    s = spec
+    args = (mean, U, S, Vt, s.k, s.l, s.n_iter, s.normalizer, s.transpose, s.flip_sign, s.sketch, s.seed, s.density)
+    if fmt == "dense":
+        _core.rsvd_dense(A, *args)
+    else:
+        _core.rsvd_csr(A.data, A.indices, A.indptr, m, n, fmt == "csc", *args)
+    return U, S, Vt
