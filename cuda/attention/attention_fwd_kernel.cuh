@@ -44,7 +44,7 @@
 
 #include <cstdint>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "attention_fwd.cuh"
 
 namespace logsketch::attention::gpu {

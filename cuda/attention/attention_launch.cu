@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "attention_cuda.hpp"
 #include "attention_fwd.cuh"
 

@@ -16,8 +16,8 @@
 #include <string>
 
 #include "../attention/attention_cuda.hpp"
-#include "../common/cuda_check.cuh"
-#include "../common/device_guard.cuh"
+#include "../runtime/cuda_check.cuh"
+#include "../runtime/device_guard.cuh"
 #include "device_checks.hpp"
 #include "register.hpp"
 

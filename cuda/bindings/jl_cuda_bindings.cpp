@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/device_guard.cuh"
+#include "../runtime/device_guard.cuh"
 #include "../jl/jl_cuda.hpp"
 #include "device_checks.hpp"
 #include "register.hpp"

@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/device_guard.cuh"
+#include "../runtime/device_guard.cuh"
 #include "../rsvd/rsvd_cuda.hpp"
 #include "device_checks.hpp"
 #include "register.hpp"

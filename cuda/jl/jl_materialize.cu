@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "jl_cuda.hpp"
 #include "jl_device.cuh"
 #include "jl_launch.cuh"

@@ -23,7 +23,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "jl_cuda.hpp"
 #include "jl_device.cuh"
 #include "jl_launch.cuh"

@@ -42,7 +42,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "mitchell_cuda.hpp"
 #include "mitchell_device.cuh"
 
