@@ -2,14 +2,15 @@
 // (logsketch/_rsvd_gpu.py) validates, picks A's layout (copying only when it
 // is neither row- nor column-major), allocates U, S, Vt and the SRHT's sampled
 // rows in the caller's framework and picks the stream; this function takes
-// raw device pointers and sizes (in elements), re-checks what the driver
-// relies on, switches to the arrays' device, releases the GIL and runs
-// cuda/rsvd/rsvd.cu, which synchronises the stream before returning.
+// raw device pointers and sizes (in elements), checks what protects memory
+// (sizes, lda, pointers on the device; the sketch's density is resolved and
+// checked by the Python layer, asserted by the JL kernels), switches to the
+// arrays' device, releases the GIL and runs cuda/rsvd/rsvd.cu, which
+// synchronises the stream before returning.
 #include <cuda_runtime_api.h>
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -73,9 +74,6 @@ void randomized_svd(std::uintptr_t a, std::int64_t m, std::int64_t n, std::int64
                               std::to_string(l) + " for A " + dims(m, n));
     }
     if (n_iter < 0) throw py::value_error("n_iter must be >= 0; got " + std::to_string(n_iter));
-    if (!(density > 0 && density <= 1) || std::floor(density * 2147483648.0 + 0.5) < 1) {
-        throw py::value_error("density must be in [2**-32, 1]; got " + std::to_string(density));
-    }
     if (p.sketch == jl::gpu::Kind::srht && srht_rows == 0) {
         throw py::value_error("srht_rows must be a device pointer for sketch 'srht'");
     }
