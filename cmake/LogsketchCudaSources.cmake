@@ -1,6 +1,7 @@
 # Sources of the optional CUDA modules (included by LogsketchCuda.cmake).
 #
-# logsketch._cuda: every kernel under cuda/<family>/ but the dense linear
+# logsketch._cuda: every kernel under cuda/ (cuda/<family>/, cuda/runtime/ and
+# the generated cuda/attention/instantiations/) but the dense linear
 # algebra, built into a static library that links the CUDA runtime
 # statically, so importing it needs a driver and nothing else.
 # logsketch._cuda_linalg: the randomized SVD, which also needs cuBLAS and
@@ -8,10 +9,10 @@
 # still gets every other GPU kernel.
 # The *_BINDING_SOURCES are the pybind11 side (host compiler), the only
 # CUDA-side files that see Python.
-file(GLOB LOGSKETCH_CUDA_SOURCES CONFIGURE_DEPENDS cuda/*/*.cu)
+file(GLOB_RECURSE LOGSKETCH_CUDA_SOURCES CONFIGURE_DEPENDS cuda/*.cu)
 set(LOGSKETCH_CUDA_LINALG_SOURCES ${LOGSKETCH_CUDA_SOURCES})
-list(FILTER LOGSKETCH_CUDA_SOURCES EXCLUDE REGEX "/cuda/rsvd/|/cuda/common/linalg_")
-list(FILTER LOGSKETCH_CUDA_LINALG_SOURCES INCLUDE REGEX "/cuda/rsvd/|/cuda/common/linalg_")
+list(FILTER LOGSKETCH_CUDA_SOURCES EXCLUDE REGEX "/cuda/rsvd/|/cuda/runtime/linalg_")
+list(FILTER LOGSKETCH_CUDA_LINALG_SOURCES INCLUDE REGEX "/cuda/rsvd/|/cuda/runtime/linalg_")
 
 file(GLOB LOGSKETCH_CUDA_BINDING_SOURCES CONFIGURE_DEPENDS cuda/bindings/*.cpp)
 set(LOGSKETCH_CUDA_LINALG_BINDING_SOURCES ${LOGSKETCH_CUDA_BINDING_SOURCES})

@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "attention_fwd.cuh"
 
 namespace logsketch::attention::gpu {

@@ -16,10 +16,13 @@
 // dimension is contiguous.  In varlen mode the batch strides are ignored and
 // a row index is the packed one.
 //
-// What the kernels rely on, checked here (std::invalid_argument): d is 32, 64,
-// 96 or 128; heads_q a positive multiple of heads_kv; every q/k/v/out pointer 16-byte
-// aligned and every stride a multiple of 8 elements (cp.async moves 16 bytes);
-// a workspace of workspace_numel(p) floats when num_splits > 1.  What they
+// What the kernels rely on, checked here (std::invalid_argument): d has an
+// instantiation (tools/cuda_units.py: 32, 64, 96 or 128); heads_q a positive
+// multiple of heads_kv; every q/k/v/out pointer 16-byte aligned and every
+// stride a multiple of 8 elements (cp.async moves 16 bytes); a workspace of
+// workspace_numel(p) floats when num_splits > 1.  The values of scale,
+// log_base and min_scale are not checked here: the public function checks
+// them (non-finite ones give NaN rows, never a bad access).  What the kernels
 // cannot check without reading device memory is the caller's job: cu_seqlens
 // non-decreasing from 0 with every sequence inside the tensors and its length
 // at most seq_q / seq_k.  kv_lengths values are clamped to [0, seq_k] on the

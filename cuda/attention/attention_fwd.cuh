@@ -1,8 +1,9 @@
 // What attention_launch.cu and the per-instantiation files share: the kernel
 // arguments after the host has derived everything it can, the tile sizes, and
 // the launchers, declared here and explicitly instantiated once per
-// (dtype, head dim, causal) in attention_fwd_hdim*_*.cu so that nvcc compiles
-// them in parallel and this header stays cheap to include.
+// (dtype, head dim, causal) in instantiations/attention_fwd_hdim*_*.cu
+// (generated from tools/cuda_units.py) so that nvcc compiles them in parallel
+// and this header stays cheap to include.
 #pragma once
 
 #include <cuda_bf16.h>

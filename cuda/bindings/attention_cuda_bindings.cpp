@@ -2,22 +2,23 @@
 // (logsketch/_attention_gpu.py) validates shapes, dtypes and devices, copies
 // what the kernels cannot read in place, allocates out, lse and the split-KV
 // workspace in the caller's framework and picks the stream; these functions
-// take raw device pointers, sizes and strides (in elements), re-check what the
-// kernels rely on, switch to the arrays' device, release the GIL and enqueue
-// on the given stream.
+// take raw device pointers, sizes and strides (in elements), check that the
+// pointers live on the device, switch to it, release the GIL and enqueue on
+// the given stream.  attention::gpu::forward checks what the kernels rely on
+// (head dim, heads, alignment, strides, workspace); argument values (scale,
+// base, min_scale) are the Python layer's.
 #include <cuda_runtime_api.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <array>
-#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
 #include "../attention/attention_cuda.hpp"
-#include "../common/cuda_check.cuh"
-#include "../common/device_guard.cuh"
+#include "../runtime/cuda_check.cuh"
+#include "../runtime/device_guard.cuh"
 #include "device_checks.hpp"
 #include "register.hpp"
 

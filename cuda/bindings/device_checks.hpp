@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 
 namespace logsketch::bindings {
 

@@ -2,17 +2,16 @@
 // validates as the CPU path does, makes X's rows contiguous, allocates the
 // output and the SRHT's sampled rows in the caller's framework and picks the
 // stream; these functions take raw device pointers and sizes (in elements),
-// re-check what the kernels rely on, switch to the arrays' device, release
-// the GIL and enqueue on the given stream.
+// check what protects memory (sizes, strides, pointers on the device), switch
+// to the arrays' device, release the GIL and enqueue on the given stream.
 #include <cuda_runtime_api.h>
 #include <pybind11/pybind11.h>
 
-#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
-#include "../common/device_guard.cuh"
+#include "../runtime/device_guard.cuh"
 #include "../jl/jl_cuda.hpp"
 #include "device_checks.hpp"
 #include "register.hpp"
@@ -39,27 +38,17 @@ jg::Kind parse_kind(const std::string& name) {
     throw py::value_error("kind must be 'gaussian', 'sparse' or 'srht'; got '" + name + "'");
 }
 
-std::int64_t padded(std::int64_t d) {
-    std::int64_t n = 1;
-    while (n < d) n *= 2;
-    return n;
-}
-
-// What the CPU's bindings check too (cpp/jl/jl.hpp's preconditions).
+// R's shape (the extent of every buffer the kernels touch) and, for srht, its
+// rows' pointer.  The density (resolved by the Python layer) and the srht
+// k <= padded d rule are checked once, there; the kernels assert what they
+// need (jl/jl_check.hpp).
 jg::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed, double density,
                   std::uintptr_t srht_rows) {
     const jg::Kind kd = parse_kind(kind);
     if (k < 1 || k >= kMaxDim) throw py::value_error("k must be in [1, 2**32); got " + std::to_string(k));
     if (d < 1 || d >= kMaxDim) throw py::value_error("d must be in [1, 2**32); got " + std::to_string(d));
-    if (!(density > 0 && density <= 1) || std::floor(density * 2147483648.0 + 0.5) < 1) {
-        throw py::value_error("density must be in [2**-32, 1]; got " + std::to_string(density));
-    }
-    if (kd == jg::Kind::srht) {
-        if (k > padded(d)) {
-            throw py::value_error("k must be at most d rounded up to a power of two for kind 'srht'; got k=" +
-                                  std::to_string(k) + ", d=" + std::to_string(d));
-        }
-        if (srht_rows == 0) throw py::value_error("srht_rows must be a device pointer for kind 'srht'");
+    if (kd == jg::Kind::srht && srht_rows == 0) {
+        throw py::value_error("srht_rows must be a device pointer for kind 'srht'");
     }
     return {kd, k, d, seed, density, reinterpret_cast<const std::int64_t*>(srht_rows)};
 }
@@ -88,10 +77,6 @@ void project(std::uintptr_t x, std::int64_t n, std::int64_t d, std::int64_t rs, 
     if (n > 1 && rs < d) {
         throw py::value_error("rs (X's row stride) must be >= d for non-overlapping rows; got rs=" +
                               std::to_string(rs) + ", d=" + std::to_string(d));
-    }
-    if (r.kind == jg::Kind::srht && padded(d) > jg::kMaxSrhtOrder) {
-        throw py::value_error("kind 'srht' on the GPU supports d up to " + std::to_string(jg::kMaxSrhtOrder) +
-                              "; got " + std::to_string(d));
     }
     if (n == 0) return;
     py::gil_scoped_release release;

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "../common/cuda_check.cuh"
-#include "../common/device_guard.cuh"
+#include "../runtime/cuda_check.cuh"
+#include "../runtime/device_guard.cuh"
 #include "../mitchell/mitchell_cuda.hpp"
 #include "device_checks.hpp"
 #include "register.hpp"

@@ -10,7 +10,7 @@
 
 PYBIND11_MODULE(_cuda, m) {
     m.doc() = "logsketch CUDA kernels (private; use the logsketch package)";
-    logsketch::bindings::register_cuda_common(m);
+    logsketch::bindings::register_cuda_runtime(m);
     logsketch::bindings::register_mitchell_cuda(m);
     logsketch::bindings::register_jl_cuda(m);
     logsketch::bindings::register_attention_cuda(m);

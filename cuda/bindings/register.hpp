@@ -5,7 +5,7 @@
 
 namespace logsketch::bindings {
 
-void register_cuda_common(pybind11::module_& m);
+void register_cuda_runtime(pybind11::module_& m);
 void register_mitchell_cuda(pybind11::module_& m);
 void register_jl_cuda(pybind11::module_& m);
 void register_attention_cuda(pybind11::module_& m);

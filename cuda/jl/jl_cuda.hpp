@@ -6,7 +6,8 @@
 // device code with -fmad=false).  Callers validate as for the CPU (cpp/jl/jl.hpp):
 // k and d in [1, 2^32), density in (0, 1] with sparse_half(density) >= 1,
 // srht k <= the padded d; these entry points throw std::invalid_argument for
-// what the kernels cannot take (srht with a padded d above kMaxSrhtOrder) and
+// what the kernels cannot take (jl_check.hpp: a sparse density outside (0, 1],
+// srht without its rows; srht with a padded d above kMaxSrhtOrder) and
 // std::runtime_error for CUDA errors.  Everything is enqueued on `stream` on
 // the current device; nothing synchronises.
 #pragma once

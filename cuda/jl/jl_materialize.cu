@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
+#include "jl_check.hpp"
 #include "jl_cuda.hpp"
 #include "jl_device.cuh"
 #include "jl_launch.cuh"
@@ -88,7 +89,6 @@ void components_as(const Matrix& r, T* out, cudaStream_t stream) {
                    out, stream);
             return;
         case Kind::srht:
-            if (r.srht_rows == nullptr) throw std::invalid_argument("srht_rows must be given for kind srht");
             launch(r, SrhtEntries<T>{static_cast<T>(random::srht_scale(r.k)), r.srht_rows}, out, stream);
             return;
     }
@@ -98,6 +98,7 @@ void components_as(const Matrix& r, T* out, cudaStream_t stream) {
 }  // namespace
 
 void components(const Matrix& r, Dtype dtype, void* out, cudaStream_t stream) {
+    check_matrix(r);
     if (dtype == Dtype::float32) components_as(r, static_cast<float*>(out), stream);
     else components_as(r, static_cast<double*>(out), stream);
 }

@@ -23,7 +23,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
+#include "jl_check.hpp"
 #include "jl_cuda.hpp"
 #include "jl_device.cuh"
 #include "jl_launch.cuh"
@@ -161,7 +162,6 @@ void project_as(const Matrix& r, const ProjectParams& p, cudaStream_t stream) {
                                         std::to_string(kMaxSrhtOrder) + " (padded to a power of two); got " +
                                         std::to_string(r.d));
         }
-        if (r.srht_rows == nullptr) throw std::invalid_argument("srht_rows must be given for kind srht");
         const auto bytes = static_cast<int>(order * static_cast<std::int64_t>(sizeof(T)));
         LOGSKETCH_CUDA_CHECK(cudaFuncSetAttribute(srht_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
         srht_kernel<T><<<grid_for(p.n, 1), kSrhtThreads, bytes, stream>>>(
@@ -185,6 +185,7 @@ void project_as(const Matrix& r, const ProjectParams& p, cudaStream_t stream) {
 }  // namespace
 
 void project(const Matrix& r, const ProjectParams& p, cudaStream_t stream) {
+    check_matrix(r);
     if (p.n == 0) return;
     if (p.dtype == Dtype::float32) project_as<float>(r, p, stream);
     else project_as<double>(r, p, stream);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "../../cpp/common/index_space.hpp"
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "mitchell_cuda.hpp"
 #include "mitchell_device.cuh"
 

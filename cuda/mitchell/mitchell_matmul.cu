@@ -42,7 +42,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "mitchell_cuda.hpp"
 #include "mitchell_device.cuh"
 
@@ -167,122 +167,238 @@ __device__ __forceinline__ Operand represent(std::uint32_t w, std::uint32_t unit
 
 __device__ __forceinline__ float to_f(std::uint32_t x) { return __uint_as_float(x); }
 
+constexpr unsigned kAll = 0xFFFFFFFFu;
+
+// The double-buffered K slices in shared memory, in both tiers' forms, and
+// each warp's magnitude range of the slice: min|A|, max|A|, min|B|, max|B|.
+struct Slices {
+    __align__(16) std::uint32_t abits[2][kBK][kBM + kPad];
+    __align__(16) std::uint32_t afac[2][kBK][kBM + kPad];
+    __align__(16) std::uint32_t bfast[2][kBK][kBN + kPad];
+    __align__(16) std::uint32_t bgen[2][kBK][kBN + kPad];
+    __align__(16) std::uint32_t bfac[2][kBK][kBN + kPad];
+    std::uint32_t range[2][kWarps][4];
+};
+
+// One thread's place in one matrix product of the batch: the block's tile
+// origin (m0, n0) and the product's A and B.
 template <class In>
-__global__ void __launch_bounds__(kThreads) mitchell_gemm(const GemmArgs g) {
-    using T = typename In::T;
-    __shared__ __align__(16) std::uint32_t s_abits[2][kBK][kBM + kPad];
-    __shared__ __align__(16) std::uint32_t s_afac[2][kBK][kBM + kPad];
-    __shared__ __align__(16) std::uint32_t s_bfast[2][kBK][kBN + kPad];
-    __shared__ __align__(16) std::uint32_t s_bgen[2][kBK][kBN + kPad];
-    __shared__ __align__(16) std::uint32_t s_bfac[2][kBK][kBN + kPad];
-    __shared__ std::uint32_t s_range[2][kWarps][4];  // per warp: min|A|, max|A|, min|B|, max|B|
+struct TileView {
+    const typename In::T* A;
+    const typename In::T* B;
+    std::int64_t m0, n0;
+    int tid;
+};
 
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int tx = tid & 15, ty = tid >> 4;
-    constexpr unsigned kAll = 0xFFFFFFFFu;
-
-    // Grouped block order: kGroupM row tiles share each column tile in turn.
+// Grouped block order: kGroupM row tiles share each column tile in turn.
+__device__ __forceinline__ void block_origin(const GemmArgs& g, std::int64_t& m0, std::int64_t& n0) {
     const std::int64_t pid = blockIdx.x;
     const std::int64_t per_group = kGroupM * g.n_tiles;
     const std::int64_t first_m = pid / per_group * kGroupM;
     const std::int64_t group_m = min(g.m_tiles - first_m, std::int64_t(kGroupM));
     const std::int64_t tile_m = first_m + pid % per_group % group_m;
     const std::int64_t tile_n = pid % per_group / group_m;
-    const std::int64_t m0 = tile_m * kBM, n0 = tile_n * kBN;
-    const MatmulConsts mc = g.mc;
+    m0 = tile_m * kBM, n0 = tile_n * kBN;
+}
+
+// Element offsets of batch entry t in A, B and C.
+__device__ __forceinline__ void batch_offsets(const GemmArgs& g, std::int64_t t, std::int64_t& oa, std::int64_t& ob,
+                                              std::int64_t& oc) {
+    std::int64_t rest = t;
+    oa = 0, ob = 0, oc = 0;
+    for (int d = g.batch_ndim - 1; d >= 0; --d) {
+        const std::int64_t idx = rest % g.batch_shape[d];
+        rest /= g.batch_shape[d];
+        oa += idx * g.a_bs[d];
+        ob += idx * g.b_bs[d];
+        oc += idx * g.c_bs[d];
+    }
+}
+
+// Where element e of this thread's share of a slice lies in the tile.
+__device__ __forceinline__ void a_coord(const GemmArgs& g, int tid, int e, int& r, int& kk) {
+    const int idx = tid + e * kThreads;
+    if (g.a_kfast) { kk = idx % kBK; r = idx / kBK; }
+    else { r = idx % kBM; kk = idx / kBM; }
+}
+
+__device__ __forceinline__ void b_coord(const GemmArgs& g, int tid, int e, int& c, int& kk) {
+    const int idx = tid + e * kThreads;
+    if (g.b_nfast) { c = idx % kBN; kk = idx / kBN; }
+    else { kk = idx % kBK; c = idx / kBK; }
+}
+
+// The slice at k0, global memory -> registers (zeros outside m, n or k).
+template <class In>
+__device__ __forceinline__ void load_slice(const GemmArgs& g, const TileView<In>& v, std::int64_t k0,
+                                           std::uint32_t (&ra)[kLoads], std::uint32_t (&rb)[kLoads]) {
+#pragma unroll
+    for (int e = 0; e < kLoads; ++e) {
+        int r, kk, c;
+        a_coord(g, v.tid, e, r, kk);
+        const bool a_ok = v.m0 + r < g.m && k0 + kk < g.k;
+        ra[e] = a_ok ? std::uint32_t(v.A[(v.m0 + r) * g.a_rs + (k0 + kk) * g.a_cs]) : 0u;
+        b_coord(g, v.tid, e, c, kk);
+        const bool b_ok = v.n0 + c < g.n && k0 + kk < g.k;
+        rb[e] = b_ok ? std::uint32_t(v.B[(k0 + kk) * g.b_rs + (v.n0 + c) * g.b_cs]) : 0u;
+    }
+}
+
+// Registers -> shared memory in both tiers' forms, plus the slice's
+// magnitude range.  Padding (outside m, n or k) is stored as zeros and
+// left out of the range: its products land in accumulators that are
+// never written back, or in k steps that are never run.
+template <class In>
+__device__ __forceinline__ void store_slice(Slices& sm, const GemmArgs& g, const TileView<In>& v, int buf,
+                                            std::int64_t k0, const std::uint32_t (&ra)[kLoads],
+                                            const std::uint32_t (&rb)[kLoads]) {
+    const MatmulConsts& mc = g.mc;
+    const int lane = v.tid & 31, warp = v.tid >> 5;
+    std::uint32_t amin = ~0u, amax = 0u, bmin = ~0u, bmax = 0u;
+#pragma unroll
+    for (int e = 0; e < kLoads; ++e) {
+        int r, kk, c;
+        a_coord(g, v.tid, e, r, kk);
+        const bool a_ok = v.m0 + r < g.m && k0 + kk < g.k;
+        const Operand x = represent(In::widen(ra[e]), mc.unit_bits);
+        sm.abits[buf][kk][r] = a_ok ? x.bits : 0u;
+        sm.afac[buf][kk][r] = a_ok ? x.fac : 0u;
+        amin = a_ok ? min(amin, x.mag) : amin;
+        amax = a_ok ? max(amax, x.mag) : amax;
+
+        b_coord(g, v.tid, e, c, kk);
+        const bool b_ok = v.n0 + c < g.n && k0 + kk < g.k;
+        const Operand y = represent(In::widen(rb[e]), mc.unit_bits);
+        sm.bfast[buf][kk][c] = b_ok ? y.bits + mc.fast_addend : 0u;
+        sm.bgen[buf][kk][c] = b_ok ? (y.bits & kF32Mag) + mc.gen_addend : 0u;
+        sm.bfac[buf][kk][c] = b_ok ? y.fac : 0u;
+        bmin = b_ok ? min(bmin, y.mag) : bmin;
+        bmax = b_ok ? max(bmax, y.mag) : bmax;
+    }
+    amin = __reduce_min_sync(kAll, amin);
+    amax = __reduce_max_sync(kAll, amax);
+    bmin = __reduce_min_sync(kAll, bmin);
+    bmax = __reduce_max_sync(kAll, bmax);
+    if (lane == 0) {
+        sm.range[buf][warp][0] = amin;
+        sm.range[buf][warp][1] = amax;
+        sm.range[buf][warp][2] = bmin;
+        sm.range[buf][warp][3] = bmax;
+    }
+}
+
+// True when every product of the slice is provably a normal number
+// (the same test as fast_ok in cpp/mitchell/mitchell_gemm.cpp).  Every
+// thread computes the same answer: the branch is block-uniform.
+__device__ __forceinline__ bool fast_slice(const Slices& sm, const MatmulConsts& mc, int lane, int buf) {
+    const bool mine = lane < kWarps;
+    std::uint32_t amin = __reduce_min_sync(kAll, mine ? sm.range[buf][lane][0] : ~0u);
+    std::uint32_t amax = __reduce_max_sync(kAll, mine ? sm.range[buf][lane][1] : 0u);
+    std::uint32_t bmin = __reduce_min_sync(kAll, mine ? sm.range[buf][lane][2] : ~0u);
+    std::uint32_t bmax = __reduce_max_sync(kAll, mine ? sm.range[buf][lane][3] : 0u);
+    if (amin == 0 || bmin == 0 || amax >= kF32Inf || bmax >= kF32Inf) return false;
+    const std::int64_t s_min = std::int64_t(amin) + bmin + mc.comp_minus_one;
+    const std::int64_t s_max = std::int64_t(amax) + bmax + mc.comp_minus_one;
+    return s_min >= mc.lo && s_max < mc.hi;
+}
+
+__device__ __forceinline__ void load4(const std::uint32_t* p, std::uint32_t (&v)[8], int at) {
+    const uint4 q = *reinterpret_cast<const uint4*>(p);
+    v[at] = q.x; v[at + 1] = q.y; v[at + 2] = q.z; v[at + 3] = q.w;
+}
+
+// The fast tier on the slice's first kvalid k: one integer add and one float add per product.
+__device__ __forceinline__ void compute_fast(float (&acc)[8][8], const Slices& sm, int buf, int kvalid, int tx,
+                                             int ty) {
+#pragma unroll
+    for (int kk = 0; kk < kBK; ++kk) {
+        if (kk < kvalid) {
+            std::uint32_t av[8], bv[8];
+            load4(&sm.abits[buf][kk][ty * 4], av, 0);
+            load4(&sm.abits[buf][kk][64 + ty * 4], av, 4);
+            load4(&sm.bfast[buf][kk][tx * 4], bv, 0);
+            load4(&sm.bfast[buf][kk][64 + tx * 4], bv, 4);
+#pragma unroll
+            for (int i = 0; i < 8; ++i)
+#pragma unroll
+                for (int j = 0; j < 8; ++j) acc[i][j] = add_rn(acc[i][j], to_f(av[i] + bv[j]));
+        }
+    }
+}
+
+// The general tier: magnitudes clamped as the format requires, times the factors.
+template <class In>
+__device__ __forceinline__ void compute_general(float (&acc)[8][8], const Slices& sm, int buf, int kvalid, int tx,
+                                                int ty) {
+#pragma unroll
+    for (int kk = 0; kk < kBK; ++kk) {
+        if (kk < kvalid) {
+            std::uint32_t av[8], af[8], bg[8], bf[8];
+            load4(&sm.abits[buf][kk][ty * 4], av, 0);
+            load4(&sm.abits[buf][kk][64 + ty * 4], av, 4);
+            load4(&sm.afac[buf][kk][ty * 4], af, 0);
+            load4(&sm.afac[buf][kk][64 + ty * 4], af, 4);
+            load4(&sm.bgen[buf][kk][tx * 4], bg, 0);
+            load4(&sm.bgen[buf][kk][64 + tx * 4], bg, 4);
+            load4(&sm.bfac[buf][kk][tx * 4], bf, 0);
+            load4(&sm.bfac[buf][kk][64 + tx * 4], bf, 4);
+#pragma unroll
+            for (int i = 0; i < 8; ++i) {
+                const std::uint32_t am = av[i] & kF32Mag;
+#pragma unroll
+                for (int j = 0; j < 8; ++j) {
+                    const float factor = to_f(af[i]) * to_f(bf[j]);  // exact: powers of two, 0, inf, NaN
+                    if constexpr (In::kHalfDomain) {
+                        // bits(x) + 112 exponents, overflow (x >= 2^16) capped at inf's pattern.
+                        const std::uint32_t z = __viaddmin_u32(am, bg[j], kF32Inf);
+                        const float x = to_f(z) * factor;          // +-x, factor = +-2^-112
+                        const float y = mul_ftz(x, 0x1p-112f);     // |x| < 2^-14 -> 0
+                        acc[i][j] = fma_rn(y, 0x1p112f, acc[i][j]);  // y * 2^112 is exact: acc + x
+                    } else {
+                        // Shifted sum capped at inf, then shifted back with underflow -> 0.
+                        const std::uint32_t r = __viaddmin_u32(am, bg[j], kF32Offset + kF32Inf);
+                        const int mag = max(static_cast<int>(r - kF32Offset), 0);
+                        // mul_ftz: the subnormal band [1, 2^23) of mag is an underflow -> 0
+                        acc[i][j] = add_rn(acc[i][j], mul_ftz(__int_as_float(mag), factor));
+                    }
+                }
+            }
+        }
+    }
+}
+
+// This thread's 8 x 8 outputs inside m and n, rounded to the format.
+template <class In>
+__device__ __forceinline__ void store_tile(const GemmArgs& g, typename In::T* C, std::int64_t m0, std::int64_t n0,
+                                           int tx, int ty, const float (&acc)[8][8]) {
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+        const std::int64_t row = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
+        if (row >= g.m) continue;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+            const std::int64_t col = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + (j - 4));
+            if (col < g.n) In::store(C + row * g.c_rs + col * g.c_cs, acc[i][j]);
+        }
+    }
+}
+
+template <class In>
+__global__ void __launch_bounds__(kThreads) mitchell_gemm(const GemmArgs g) {
+    using T = typename In::T;
+    __shared__ Slices sm;
+
+    const int tid = threadIdx.x, lane = tid & 31;
+    const int tx = tid & 15, ty = tid >> 4;
+    std::int64_t m0, n0;
+    block_origin(g, m0, n0);
     const std::int64_t nkt = (g.k + kBK - 1) / kBK;
 
     for (std::int64_t t = blockIdx.y; t < g.batch; t += gridDim.y) {
-        std::int64_t rest = t, oa = 0, ob = 0, oc = 0;
-        for (int d = g.batch_ndim - 1; d >= 0; --d) {
-            const std::int64_t idx = rest % g.batch_shape[d];
-            rest /= g.batch_shape[d];
-            oa += idx * g.a_bs[d];
-            ob += idx * g.b_bs[d];
-            oc += idx * g.c_bs[d];
-        }
-        const T* A = static_cast<const T*>(g.a) + oa;
-        const T* B = static_cast<const T*>(g.b) + ob;
+        std::int64_t oa, ob, oc;
+        batch_offsets(g, t, oa, ob, oc);
+        const TileView<In> v{static_cast<const T*>(g.a) + oa, static_cast<const T*>(g.b) + ob, m0, n0, tid};
         T* C = static_cast<T*>(g.c) + oc;
-
-        // Where element e of this thread's share of a slice lies in the tile.
-        auto a_coord = [&](int e, int& r, int& kk) {
-            const int idx = tid + e * kThreads;
-            if (g.a_kfast) { kk = idx % kBK; r = idx / kBK; }
-            else { r = idx % kBM; kk = idx / kBM; }
-        };
-        auto b_coord = [&](int e, int& c, int& kk) {
-            const int idx = tid + e * kThreads;
-            if (g.b_nfast) { c = idx % kBN; kk = idx / kBN; }
-            else { kk = idx % kBK; c = idx / kBK; }
-        };
-
-        std::uint32_t ra[kLoads], rb[kLoads];
-        auto load_slice = [&](std::int64_t k0) {
-#pragma unroll
-            for (int e = 0; e < kLoads; ++e) {
-                int r, kk, c;
-                a_coord(e, r, kk);
-                const bool a_ok = m0 + r < g.m && k0 + kk < g.k;
-                ra[e] = a_ok ? std::uint32_t(A[(m0 + r) * g.a_rs + (k0 + kk) * g.a_cs]) : 0u;
-                b_coord(e, c, kk);
-                const bool b_ok = n0 + c < g.n && k0 + kk < g.k;
-                rb[e] = b_ok ? std::uint32_t(B[(k0 + kk) * g.b_rs + (n0 + c) * g.b_cs]) : 0u;
-            }
-        };
-
-        // Registers -> shared memory in both tiers' forms, plus the slice's
-        // magnitude range.  Padding (outside m, n or k) is stored as zeros and
-        // left out of the range: its products land in accumulators that are
-        // never written back, or in k steps that are never run.
-        auto store_slice = [&](int buf, std::int64_t k0) {
-            std::uint32_t amin = ~0u, amax = 0u, bmin = ~0u, bmax = 0u;
-#pragma unroll
-            for (int e = 0; e < kLoads; ++e) {
-                int r, kk, c;
-                a_coord(e, r, kk);
-                const bool a_ok = m0 + r < g.m && k0 + kk < g.k;
-                const Operand x = represent(In::widen(ra[e]), mc.unit_bits);
-                s_abits[buf][kk][r] = a_ok ? x.bits : 0u;
-                s_afac[buf][kk][r] = a_ok ? x.fac : 0u;
-                amin = a_ok ? min(amin, x.mag) : amin;
-                amax = a_ok ? max(amax, x.mag) : amax;
-
-                b_coord(e, c, kk);
-                const bool b_ok = n0 + c < g.n && k0 + kk < g.k;
-                const Operand y = represent(In::widen(rb[e]), mc.unit_bits);
-                s_bfast[buf][kk][c] = b_ok ? y.bits + mc.fast_addend : 0u;
-                s_bgen[buf][kk][c] = b_ok ? (y.bits & kF32Mag) + mc.gen_addend : 0u;
-                s_bfac[buf][kk][c] = b_ok ? y.fac : 0u;
-                bmin = b_ok ? min(bmin, y.mag) : bmin;
-                bmax = b_ok ? max(bmax, y.mag) : bmax;
-            }
-            amin = __reduce_min_sync(kAll, amin);
-            amax = __reduce_max_sync(kAll, amax);
-            bmin = __reduce_min_sync(kAll, bmin);
-            bmax = __reduce_max_sync(kAll, bmax);
-            if (lane == 0) {
-                s_range[buf][warp][0] = amin;
-                s_range[buf][warp][1] = amax;
-                s_range[buf][warp][2] = bmin;
-                s_range[buf][warp][3] = bmax;
-            }
-        };
-
-        // True when every product of the slice is provably a normal number
-        // (the same test as fast_ok in cpp/mitchell/mitchell_gemm.cpp).  Every
-        // thread computes the same answer: the branch is block-uniform.
-        auto fast_slice = [&](int buf) {
-            const bool mine = lane < kWarps;
-            std::uint32_t amin = __reduce_min_sync(kAll, mine ? s_range[buf][lane][0] : ~0u);
-            std::uint32_t amax = __reduce_max_sync(kAll, mine ? s_range[buf][lane][1] : 0u);
-            std::uint32_t bmin = __reduce_min_sync(kAll, mine ? s_range[buf][lane][2] : ~0u);
-            std::uint32_t bmax = __reduce_max_sync(kAll, mine ? s_range[buf][lane][3] : 0u);
-            if (amin == 0 || bmin == 0 || amax >= kF32Inf || bmax >= kF32Inf) return false;
-            const std::int64_t s_min = std::int64_t(amin) + bmin + mc.comp_minus_one;
-            const std::int64_t s_max = std::int64_t(amax) + bmax + mc.comp_minus_one;
-            return s_min >= mc.lo && s_max < mc.hi;
-        };
 
         float acc[8][8];
 #pragma unroll
@@ -290,91 +406,26 @@ __global__ void __launch_bounds__(kThreads) mitchell_gemm(const GemmArgs g) {
 #pragma unroll
             for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
 
-        auto load4 = [](const std::uint32_t* p, std::uint32_t (&v)[8], int at) {
-            const uint4 q = *reinterpret_cast<const uint4*>(p);
-            v[at] = q.x; v[at + 1] = q.y; v[at + 2] = q.z; v[at + 3] = q.w;
-        };
-
-        auto compute_slice = [&](int buf, int kvalid, bool fast) {
-            if (fast) {
-#pragma unroll
-                for (int kk = 0; kk < kBK; ++kk) {
-                    if (kk < kvalid) {
-                        std::uint32_t av[8], bv[8];
-                        load4(&s_abits[buf][kk][ty * 4], av, 0);
-                        load4(&s_abits[buf][kk][64 + ty * 4], av, 4);
-                        load4(&s_bfast[buf][kk][tx * 4], bv, 0);
-                        load4(&s_bfast[buf][kk][64 + tx * 4], bv, 4);
-#pragma unroll
-                        for (int i = 0; i < 8; ++i)
-#pragma unroll
-                            for (int j = 0; j < 8; ++j) acc[i][j] = add_rn(acc[i][j], to_f(av[i] + bv[j]));
-                    }
-                }
-                return;
-            }
-#pragma unroll
-            for (int kk = 0; kk < kBK; ++kk) {
-                if (kk < kvalid) {
-                    std::uint32_t av[8], af[8], bg[8], bf[8];
-                    load4(&s_abits[buf][kk][ty * 4], av, 0);
-                    load4(&s_abits[buf][kk][64 + ty * 4], av, 4);
-                    load4(&s_afac[buf][kk][ty * 4], af, 0);
-                    load4(&s_afac[buf][kk][64 + ty * 4], af, 4);
-                    load4(&s_bgen[buf][kk][tx * 4], bg, 0);
-                    load4(&s_bgen[buf][kk][64 + tx * 4], bg, 4);
-                    load4(&s_bfac[buf][kk][tx * 4], bf, 0);
-                    load4(&s_bfac[buf][kk][64 + tx * 4], bf, 4);
-#pragma unroll
-                    for (int i = 0; i < 8; ++i) {
-                        const std::uint32_t am = av[i] & kF32Mag;
-#pragma unroll
-                        for (int j = 0; j < 8; ++j) {
-                            const float factor = to_f(af[i]) * to_f(bf[j]);  // exact: powers of two, 0, inf, NaN
-                            if constexpr (In::kHalfDomain) {
-                                // bits(x) + 112 exponents, overflow (x >= 2^16) capped at inf's pattern.
-                                const std::uint32_t z = __viaddmin_u32(am, bg[j], kF32Inf);
-                                const float x = to_f(z) * factor;          // +-x, factor = +-2^-112
-                                const float y = mul_ftz(x, 0x1p-112f);     // |x| < 2^-14 -> 0
-                                acc[i][j] = fma_rn(y, 0x1p112f, acc[i][j]);  // y * 2^112 is exact: acc + x
-                            } else {
-                                // Shifted sum capped at inf, then shifted back with underflow -> 0.
-                                const std::uint32_t r = __viaddmin_u32(am, bg[j], kF32Offset + kF32Inf);
-                                const int mag = max(static_cast<int>(r - kF32Offset), 0);
-                                // mul_ftz: the subnormal band [1, 2^23) of mag is an underflow -> 0
-                                acc[i][j] = add_rn(acc[i][j], mul_ftz(__int_as_float(mag), factor));
-                            }
-                        }
-                    }
-                }
-            }
-        };
-
         if (nkt > 0) {
-            load_slice(0);
-            store_slice(0, 0);
+            std::uint32_t ra[kLoads], rb[kLoads];
+            load_slice(g, v, 0, ra, rb);
+            store_slice(sm, g, v, 0, 0, ra, rb);
             __syncthreads();
             for (std::int64_t kt = 0; kt < nkt; ++kt) {
                 const int buf = static_cast<int>(kt & 1);
                 const bool more = kt + 1 < nkt;
-                if (more) load_slice((kt + 1) * kBK);  // in flight while this slice is multiplied
+                if (more) load_slice(g, v, (kt + 1) * kBK, ra, rb);  // in flight while this slice is multiplied
                 const int kvalid = static_cast<int>(min(std::int64_t(kBK), g.k - kt * kBK));
-                compute_slice(buf, kvalid, fast_slice(buf));
-                if (more) store_slice(buf ^ 1, (kt + 1) * kBK);
+                if (fast_slice(sm, g.mc, lane, buf)) {
+                    compute_fast(acc, sm, buf, kvalid, tx, ty);
+                } else {
+                    compute_general<In>(acc, sm, buf, kvalid, tx, ty);
+                }
+                if (more) store_slice(sm, g, v, buf ^ 1, (kt + 1) * kBK, ra, rb);
                 __syncthreads();
             }
         }
-
-#pragma unroll
-        for (int i = 0; i < 8; ++i) {
-            const std::int64_t row = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
-            if (row >= g.m) continue;
-#pragma unroll
-            for (int j = 0; j < 8; ++j) {
-                const std::int64_t col = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + (j - 4));
-                if (col < g.n) In::store(C + row * g.c_rs + col * g.c_cs, acc[i][j]);
-            }
-        }
+        store_tile<In>(g, C, m0, n0, tx, ty, acc);
     }
 }
 
@@ -404,29 +455,9 @@ MatmulConsts consts_for(Dtype dtype, bool compensated) {
     return mc;
 }
 
-}  // namespace
-
-void matmul(const MatmulParams& p, cudaStream_t stream) {
-    if (p.m == 0 || p.n == 0) return;
-    std::int64_t batch = 1;
-    for (std::int64_t d = 0; d < p.batch_ndim; ++d) batch *= p.batch_shape[d];
-    if (batch == 0) return;
-
-    GemmArgs g{};
-    g.a = p.a;
-    g.b = p.b;
-    g.c = p.c;
-    g.m = p.m;
-    g.n = p.n;
-    g.k = p.k;
-    g.a_rs = p.a_rs;
-    g.a_cs = p.a_cs;
-    g.b_rs = p.b_rs;
-    g.b_cs = p.b_cs;
-    g.c_rs = p.c_rs;
-    g.c_cs = p.c_cs;
-    g.batch = batch;
-    // Batch dimensions: drop unit ones, merge neighbours contiguous in A, B and C.
+// Batch dimensions of p into g: unit ones dropped, neighbours contiguous in
+// A, B and C merged, at most kMaxDims left.
+void merge_batch_dims(const MatmulParams& p, GemmArgs& g) {
     for (std::int64_t d = 0; d < p.batch_ndim; ++d) {
         const std::int64_t size = p.batch_shape[d];
         if (size == 1) continue;
@@ -449,6 +480,25 @@ void matmul(const MatmulParams& p, cudaStream_t stream) {
         g.c_bs[nd] = p.c_batch_strides[d];
         g.batch_ndim = nd + 1;
     }
+}
+
+// The kernel's arguments for p and its `batch` matrix products.
+GemmArgs make_gemm_args(const MatmulParams& p, std::int64_t batch) {
+    GemmArgs g{};
+    g.a = p.a;
+    g.b = p.b;
+    g.c = p.c;
+    g.m = p.m;
+    g.n = p.n;
+    g.k = p.k;
+    g.a_rs = p.a_rs;
+    g.a_cs = p.a_cs;
+    g.b_rs = p.b_rs;
+    g.b_cs = p.b_cs;
+    g.c_rs = p.c_rs;
+    g.c_cs = p.c_cs;
+    g.batch = batch;
+    merge_batch_dims(p, g);
     g.m_tiles = (p.m + kBM - 1) / kBM;
     g.n_tiles = (p.n + kBN - 1) / kBN;
     if (g.m_tiles * g.n_tiles > INT_MAX) {
@@ -459,10 +509,13 @@ void matmul(const MatmulParams& p, cudaStream_t stream) {
     g.a_kfast = std::llabs(p.a_cs) <= std::llabs(p.a_rs);
     g.b_nfast = std::llabs(p.b_cs) <= std::llabs(p.b_rs);
     g.mc = consts_for(p.dtype, p.compensated);
+    return g;
+}
 
+void launch(const GemmArgs& g, Dtype dtype, cudaStream_t stream) {
     const dim3 grid(static_cast<unsigned>(g.m_tiles * g.n_tiles),
-                    static_cast<unsigned>(std::min<std::int64_t>(batch, kMaxGridY)));
-    switch (p.dtype) {
+                    static_cast<unsigned>(std::min<std::int64_t>(g.batch, kMaxGridY)));
+    switch (dtype) {
         case Dtype::float16:
             mitchell_gemm<InF16><<<grid, kThreads, 0, stream>>>(g);
             LOGSKETCH_CUDA_CHECK_LAUNCH("mitchell_gemm<float16>");
@@ -477,6 +530,16 @@ void matmul(const MatmulParams& p, cudaStream_t stream) {
             return;
     }
     throw std::invalid_argument("dtype must be float16, bfloat16 or float32");
+}
+
+}  // namespace
+
+void matmul(const MatmulParams& p, cudaStream_t stream) {
+    if (p.m == 0 || p.n == 0) return;
+    std::int64_t batch = 1;
+    for (std::int64_t d = 0; d < p.batch_ndim; ++d) batch *= p.batch_shape[d];
+    if (batch == 0) return;
+    launch(make_gemm_args(p, batch), p.dtype, stream);
 }
 
 }  // namespace logsketch::mitchell::gpu

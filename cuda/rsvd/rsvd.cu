@@ -31,10 +31,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/cuda_check.cuh"
-#include "../common/linalg_check.hpp"
-#include "../common/linalg_handles.hpp"
-#include "../common/stream_buffer.hpp"
+#include "../runtime/cuda_check.cuh"
+#include "../runtime/linalg_check.hpp"
+#include "../runtime/linalg_handles.hpp"
+#include "../runtime/stream_buffer.hpp"
 #include "rsvd_cuda.hpp"
 #include "rsvd_kernels.hpp"
 #include "rsvd_linalg.hpp"

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "../common/cuda_check.cuh"
+#include "../runtime/cuda_check.cuh"
 #include "rsvd_kernels.hpp"
 
 namespace logsketch::rsvd::gpu {

@@ -71,7 +71,7 @@ py::dict status() {
 
 }  // namespace
 
-void register_cuda_common(py::module_& m) {
+void register_cuda_runtime(py::module_& m) {
     m.def("status", &status,
           "{'device_found', 'device_count', 'device_name', 'compute_capability', 'detail'} for the current "
           "device; never raises.");
