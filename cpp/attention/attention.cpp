@@ -15,8 +15,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "../common/scratch.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/scratch.hpp"
+#include "../runtime/threads.hpp"
 #include "attention.hpp"
 #include "attention_kernels.hpp"
 #include "half.hpp"

@@ -7,9 +7,8 @@
 #include <numeric>
 #include <vector>
 
-#include "../common/index_space.hpp"
-#include "../common/cpu_features.hpp"
-#include "../common/threads.hpp"
+#include "../core/index_space.hpp"
+#include "../runtime/threads.hpp"
 #include "mitchell.hpp"
 #include "mitchell_elementwise_kernels.hpp"
 
@@ -23,14 +22,6 @@ constexpr std::int64_t kMinParallel = 1 << 16;
 constexpr std::int64_t kMinChunk = 1 << 14;
 
 std::int64_t itemsize(Dtype d) { return d == Dtype::float16 ? 2 : d == Dtype::float32 ? 4 : 8; }
-
-BinaryLoop loop_for(Dtype dtype, BinaryOp op) {
-    switch (active_simd_level()) {
-        case SimdLevel::avx512: return avx512::binary_loop(dtype, op);
-        case SimdLevel::avx2: return avx2::binary_loop(dtype, op);
-        default: return scalar::binary_loop(dtype, op);
-    }
-}
 
 using Dim = logsketch::Dim<3>;  // strides of (out, a, b)
 
@@ -54,7 +45,7 @@ void binary(const BinaryParams& p) {
         chunks = std::clamp<std::int64_t>(inner.size / kMinChunk, 1, 4 * threads);
     }
     const std::int64_t chunk_len = (inner.size + chunks - 1) / chunks;
-    const BinaryLoop loop = loop_for(p.dtype, p.op);
+    const BinaryLoop loop = LOGSKETCH_ACTIVE(binary_loop)(p.dtype, p.op);
     const std::int64_t isz = itemsize(p.dtype);
     const auto* a0 = static_cast<const char*>(p.a);
     const auto* b0 = static_cast<const char*>(p.b);

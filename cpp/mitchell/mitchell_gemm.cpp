@@ -23,11 +23,11 @@
 #include <limits>
 #include <vector>
 
-#include "../common/cpu_features.hpp"
-#include "../common/scratch.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/cpu_features.hpp"
+#include "../runtime/scratch.hpp"
+#include "../runtime/threads.hpp"
 #include "mitchell.hpp"
-#include "mitchell_formats.hpp"
+#include "../core/mitchell_formats.hpp"
 #include "mitchell_gemm_kernels.hpp"
 
 namespace logsketch::mitchell {
@@ -352,21 +352,8 @@ void zero_fill(const MatmulParams& p) {
     }
 }
 
-GemmKernels<std::uint32_t, float> kernels32() {
-    switch (active_simd_level()) {
-        case SimdLevel::avx512: return avx512::gemm_kernels32();
-        case SimdLevel::avx2: return avx2::gemm_kernels32();
-        default: return scalar::gemm_kernels32();
-    }
-}
-
-GemmKernels<std::uint64_t, double> kernels64() {
-    switch (active_simd_level()) {
-        case SimdLevel::avx512: return avx512::gemm_kernels64();
-        case SimdLevel::avx2: return avx2::gemm_kernels64();
-        default: return scalar::gemm_kernels64();
-    }
-}
+GemmKernels<std::uint32_t, float> kernels32() { return LOGSKETCH_ACTIVE(gemm_kernels32)(); }
+GemmKernels<std::uint64_t, double> kernels64() { return LOGSKETCH_ACTIVE(gemm_kernels64)(); }
 
 }  // namespace
 

@@ -20,8 +20,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "../common/blas.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/blas.hpp"
+#include "../runtime/threads.hpp"
 #include "lapack.hpp"
 #include "operators.hpp"
 #include "orthonormalize.hpp"

@@ -1,13 +1,13 @@
 // The gaussian kind's micro-kernels: a register tile of MR rows of X times NR
-// generated columns of Z^T, written once over simd_lanes.hpp's vectors and
-// compiled per SIMD level (jl_gemm_kernels_<isa>.cpp sets the tile shape).
+// generated columns of Z^T, written once over simd/lanes.hpp's vectors and
+// compiled per SIMD level (simd::Isa::JlGemm sets the tile shape).
 // One explicit fma per product (the scalar level, which may not assume FMA
 // hardware, rounds product and sum separately), in increasing p per element.
-#pragma once
+#include "../simd/unit.hpp"
 
 #include <cstdint>
 
-#include "../common/simd_lanes.hpp"
+#include "../simd/lanes.hpp"
 #include "jl_kernels.hpp"
 
 namespace logsketch::jl::LOGSKETCH_ISA {
@@ -18,7 +18,7 @@ using namespace logsketch::simd;
 template <class T, int MR, int NV>
 void gemm(std::int64_t kc, const T* x, std::int64_t ldx, const T* r, T* c, std::int64_t ldc, bool accumulate, bool last,
           T scale) {
-    constexpr int W = lanes_of<T, LOGSKETCH_VEC_BYTES>();
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
     constexpr int NR = NV * W;
     using V = Vec<T, W>;
     V acc[MR][NV] = {};
@@ -49,7 +49,7 @@ void gemm(std::int64_t kc, const T* x, std::int64_t ldx, const T* r, T* c, std::
 template <class T>
 void sparse_rows(std::int64_t k, std::int64_t nnz, const T* vals, const T* const* rows, T* y, bool first, bool last,
                  T scale) {
-    constexpr int W = lanes_of<T, LOGSKETCH_VEC_BYTES>();
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
     constexpr int NV = 8;  // 8 independent fma chains cover the fma latency
     using V = Vec<T, W>;
     std::int64_t c = 0;
@@ -76,14 +76,14 @@ void sparse_rows(std::int64_t k, std::int64_t nnz, const T* vals, const T* const
 }  // namespace
 
 GemmKernels<float> gemm_kernels32() {
-    constexpr int W = lanes_of<float, LOGSKETCH_VEC_BYTES>();
-    return {LOGSKETCH_MR32, LOGSKETCH_NV32 * W, &gemm<float, LOGSKETCH_MR32, LOGSKETCH_NV32>,
+    constexpr int W = lanes_of<float, simd::Isa::vec_bytes>();
+    return {simd::Isa::JlGemm::mr32, simd::Isa::JlGemm::nv32 * W, &gemm<float, simd::Isa::JlGemm::mr32, simd::Isa::JlGemm::nv32>,
             &sparse_rows<float>};
 }
 
 GemmKernels<double> gemm_kernels64() {
-    constexpr int W = lanes_of<double, LOGSKETCH_VEC_BYTES>();
-    return {LOGSKETCH_MR64, LOGSKETCH_NV64 * W, &gemm<double, LOGSKETCH_MR64, LOGSKETCH_NV64>,
+    constexpr int W = lanes_of<double, simd::Isa::vec_bytes>();
+    return {simd::Isa::JlGemm::mr64, simd::Isa::JlGemm::nv64 * W, &gemm<double, simd::Isa::JlGemm::mr64, simd::Isa::JlGemm::nv64>,
             &sparse_rows<double>};
 }
 

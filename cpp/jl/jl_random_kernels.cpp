@@ -1,23 +1,23 @@
 // Philox words and the gaussian kind's normals, written once over
-// simd_lanes.hpp's vectors and compiled per SIMD level
-// (jl_random_kernels_<isa>.cpp sets LOGSKETCH_ISA and LOGSKETCH_VEC_BYTES).
+// simd/lanes.hpp's vectors and compiled per SIMD level
+// (LOGSKETCH_ISA names the level, simd::Isa gives its width).
 // Lane for lane the arithmetic is philox.hpp's, without contraction, so every
 // level writes the same bits.
-#pragma once
+#include "../simd/unit.hpp"
 
 #include <algorithm>
 #include <cstdint>
 
-#include "../common/simd_lanes.hpp"
+#include "../simd/lanes.hpp"
 #include "jl_kernels.hpp"
-#include "jl_random.hpp"
+#include "../core/jl_random.hpp"
 
 namespace logsketch::jl::LOGSKETCH_ISA {
 namespace {
 
 using namespace logsketch::simd;
 
-constexpr int W = lanes_of<float, LOGSKETCH_VEC_BYTES>();
+constexpr int W = lanes_of<float, simd::Isa::vec_bytes>();
 using L = Lanes<W>;
 using U = L::U;
 using F = L::F;

@@ -1,5 +1,5 @@
 // The Walsh-Hadamard transform of the SRHT, written once over
-// simd_lanes.hpp's vectors and compiled per SIMD level (fwht_kernels_<isa>.cpp).
+// simd/lanes.hpp's vectors and compiled once per SIMD level.
 //
 // Stages run in increasing h whatever the level, and each butterfly computes
 // (a + b, a - b) from the same two values, so all levels give the same bits as
@@ -7,14 +7,14 @@
 // (a lane shuffle, then an fma by +-1); stages h >= W pair whole vectors,
 // three stages per pass over the data, and arrays beyond kBlock elements run
 // their low stages block by block while the block is in L1.
-#pragma once
+#include "../simd/unit.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
 
-#include "../common/simd_lanes.hpp"
+#include "../simd/lanes.hpp"
 #include "jl_kernels.hpp"
 
 namespace logsketch::jl::LOGSKETCH_ISA {
@@ -30,7 +30,7 @@ using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
 
 template <class T>
 struct Fwht {
-    static constexpr int W = lanes_of<T, LOGSKETCH_VEC_BYTES>();
+    static constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
     using V = Vec<T, W>;
     using B = Vec<Bits<T>, W>;
 

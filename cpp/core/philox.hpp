@@ -26,7 +26,7 @@
 // (-ffp-contract=off; nvcc: -fmad=false) so a*b+c stays two roundings.
 //
 // Everything is a template over a lane type L, so the same code runs on
-// scalars (ScalarLanes, here) and on SIMD vectors (cpp/common/simd_lanes.hpp):
+// scalars (ScalarLanes, here) and on SIMD vectors (cpp/simd/lanes.hpp):
 // L::U holds uint32 lanes, L::F float lanes.  All of it has internal linkage:
 // per-ISA translation units each keep their own copy (no ODR merging of code
 // built with different target flags).

@@ -1,17 +1,22 @@
 // Vector types for the per-ISA translation units, written once with GCC/Clang
 // vector extensions and compiled per SIMD level (the unit's target flags pick
 // the instructions).  Width 1 is the plain scalar type, so one template serves
-// the scalar level too.  Internal linkage throughout: see philox.hpp.
+// the scalar level too.  Portable: where the unit's flags enable an x86 vector
+// extension, x86_lanes.hpp gives the few operations vector extensions lack;
+// elsewhere they run lane by lane.  Internal linkage throughout: see philox.hpp.
 #pragma once
 
-#include <immintrin.h>
+#if defined(__AVX2__) || defined(__AVX512F__) || defined(__F16C__)
+#include "x86_lanes.hpp"
+#define LOGSKETCH_X86_LANES 1
+#endif
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
-#include "philox.hpp"
+#include "../core/philox.hpp"
 
 namespace logsketch::simd {
 namespace {
@@ -70,14 +75,14 @@ inline V fmadd(V a, V b, V c) {
 #else
         return a * b + c;
 #endif
-    } else if constexpr (sizeof(V) == 64 && sizeof(a[0]) == 4) {
-        return _mm512_fmadd_ps(a, b, c);
-    } else if constexpr (sizeof(V) == 64) {
-        return _mm512_fmadd_pd(a, b, c);
-    } else if constexpr (sizeof(a[0]) == 4) {
-        return _mm256_fmadd_ps(a, b, c);
     } else {
-        return _mm256_fmadd_pd(a, b, c);
+#ifdef LOGSKETCH_X86_LANES
+        return x86::fmadd(a, b, c);
+#else
+        V r;
+        for (int i = 0; i < static_cast<int>(sizeof(V) / sizeof(a[0])); ++i) r[i] = std::fma(a[i], b[i], c[i]);
+        return r;
+#endif
     }
 }
 
@@ -112,10 +117,12 @@ struct VecLanes {
     // instruction on AVX2, which lacks the unsigned one.
     static F to_float(U x) { return __builtin_convertvector((I)x, F); }
     static F sqrt(F x) {
-        // The masked form: GCC 12's _mm512_sqrt_ps warns of an uninitialized operand.
-        if constexpr (W == 16) return _mm512_maskz_sqrt_ps(static_cast<__mmask16>(0xFFFF), x);
-        else if constexpr (W == 8) return _mm256_sqrt_ps(x);
-        else return _mm_sqrt_ps(x);
+#ifdef LOGSKETCH_X86_LANES
+        return x86::sqrt(x);
+#else
+        for (int i = 0; i < W; ++i) x[i] = std::sqrt(x[i]);
+        return x;
+#endif
     }
 };
 

@@ -1,14 +1,14 @@
 // One element of Mitchell multiply/divide, branch-free, exactly as defined.
 //
 // Written with selects only, so the same source vectorises in every per-ISA
-// translation unit that includes it (mitchell_elementwise_<isa>.cpp) and serves
+// translation unit that includes it (mitchell_elementwise_kernels.cpp) and serves
 // as the reference-exact definition in C++, on the host and in the CUDA
 // kernels (cuda/mitchell/mitchell_device.cuh).  Internal linkage (static): each
 // per-ISA translation unit keeps its own copy, so the linker can never hand an
 // AVX-512 build of it to the baseline path.
 #pragma once
 
-#include "../common/host_device.hpp"
+#include "host_device.hpp"
 #include "mitchell_formats.hpp"
 
 namespace logsketch::mitchell {

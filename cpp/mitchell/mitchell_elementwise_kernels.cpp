@@ -1,11 +1,11 @@
 // The 1-D elementwise loops, compiled once per SIMD level.
 //
-// Included by mitchell_elementwise_{scalar,avx2,avx512}.cpp, each built with
-// its own target flags and defining LOGSKETCH_ISA; the loops are branch-free
+// Each copy is built with its level's target flags and LOGSKETCH_ISA set; the
+// loops are branch-free
 // selects over integers (mitchell_scalar.hpp), which the compiler vectorises at
 // the width the target allows.  The contiguous and one-side-broadcast cases get
 // their own loops so they vectorise without gathers.
-#pragma once
+#include "../simd/unit.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -15,7 +15,7 @@
 
 #include "mitchell.hpp"
 #include "mitchell_elementwise_kernels.hpp"
-#include "mitchell_scalar.hpp"
+#include "../core/mitchell_scalar.hpp"
 
 namespace logsketch::mitchell::LOGSKETCH_ISA {
 namespace {

@@ -22,7 +22,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "../common/philox.hpp"
+#include "philox.hpp"
 
 namespace logsketch::jl::random {
 namespace {

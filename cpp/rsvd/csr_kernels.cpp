@@ -1,12 +1,12 @@
-// CSR x row-major panel, written once over simd_lanes.hpp's vectors and
+// CSR x row-major panel, written once over simd/lanes.hpp's vectors and
 // compiled per SIMD level.  Each output row keeps up to kChunk vectors of
 // accumulators in registers while it walks its nonzeros, gathering one panel
 // row per nonzero; wider panels take several passes over the row's nonzeros.
-#pragma once
+#include "../simd/unit.hpp"
 
 #include <cstdint>
 
-#include "../common/simd_lanes.hpp"
+#include "../simd/lanes.hpp"
 #include "csr_kernels.hpp"
 
 namespace logsketch::rsvd::LOGSKETCH_ISA {
@@ -16,7 +16,7 @@ using namespace logsketch::simd;
 
 template <class T, class I>
 struct Csr {
-    static constexpr int W = lanes_of<T, LOGSKETCH_VEC_BYTES>();
+    static constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
     static constexpr int kChunk = 8;  // accumulators: half the registers at AVX2, a quarter at AVX-512
     using V = Vec<T, W>;
 

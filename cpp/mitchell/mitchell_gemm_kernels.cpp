@@ -1,9 +1,9 @@
 // The micro-kernels, written once with GCC/Clang vector extensions and
-// compiled per SIMD level (mitchell_gemm_kernels_<isa>.cpp sets LOGSKETCH_ISA,
-// the vector width in bytes LOGSKETCH_VEC_BYTES and the tile shape).  The
+// compiled per SIMD level (LOGSKETCH_ISA names the level; simd::Isa gives
+// the vector width in bytes and the tile shape).  The
 // accumulators are MV x NR vectors kept in registers; unrolled loops let the
 // compiler allocate them and fold the broadcasts of B into the adds.
-#pragma once
+#include "../simd/unit.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -18,7 +18,7 @@ struct Vec;
 
 template <>
 struct Vec<std::uint32_t, float> {
-    static constexpr int kBytes = LOGSKETCH_VEC_BYTES < 4 ? 4 : LOGSKETCH_VEC_BYTES;
+    static constexpr int kBytes = simd::Isa::vec_bytes < 4 ? 4 : simd::Isa::vec_bytes;
     typedef std::uint32_t U __attribute__((vector_size(kBytes)));
     typedef float F __attribute__((vector_size(kBytes)));
     static constexpr int kLanes = kBytes / 4;
@@ -26,7 +26,7 @@ struct Vec<std::uint32_t, float> {
 
 template <>
 struct Vec<std::uint64_t, double> {
-    static constexpr int kBytes = LOGSKETCH_VEC_BYTES < 8 ? 8 : LOGSKETCH_VEC_BYTES;
+    static constexpr int kBytes = simd::Isa::vec_bytes < 8 ? 8 : simd::Isa::vec_bytes;
     typedef std::uint64_t U __attribute__((vector_size(kBytes)));
     typedef double F __attribute__((vector_size(kBytes)));
     static constexpr int kLanes = kBytes / 8;
@@ -130,16 +130,16 @@ void general_kernel(std::int64_t kc, const U* a, const U* b, Acc* tile, const Cl
 
 GemmKernels<std::uint32_t, float> gemm_kernels32() {
     constexpr int W = Vec<std::uint32_t, float>::kLanes;
-    return {LOGSKETCH_MV32 * W, LOGSKETCH_NR32, &fast_kernel<std::uint32_t, float, LOGSKETCH_MV32, LOGSKETCH_NR32>,
-            &fast_masked_kernel<std::uint32_t, float, LOGSKETCH_MV32, LOGSKETCH_NR32>,
-            &general_kernel<std::uint32_t, float, LOGSKETCH_MV32, LOGSKETCH_NR32>};
+    return {simd::Isa::MitchellGemm::mv32 * W, simd::Isa::MitchellGemm::nr32, &fast_kernel<std::uint32_t, float, simd::Isa::MitchellGemm::mv32, simd::Isa::MitchellGemm::nr32>,
+            &fast_masked_kernel<std::uint32_t, float, simd::Isa::MitchellGemm::mv32, simd::Isa::MitchellGemm::nr32>,
+            &general_kernel<std::uint32_t, float, simd::Isa::MitchellGemm::mv32, simd::Isa::MitchellGemm::nr32>};
 }
 
 GemmKernels<std::uint64_t, double> gemm_kernels64() {
     constexpr int W = Vec<std::uint64_t, double>::kLanes;
-    return {LOGSKETCH_MV64 * W, LOGSKETCH_NR64, &fast_kernel<std::uint64_t, double, LOGSKETCH_MV64, LOGSKETCH_NR64>,
-            &fast_masked_kernel<std::uint64_t, double, LOGSKETCH_MV64, LOGSKETCH_NR64>,
-            &general_kernel<std::uint64_t, double, LOGSKETCH_MV64, LOGSKETCH_NR64>};
+    return {simd::Isa::MitchellGemm::mv64 * W, simd::Isa::MitchellGemm::nr64, &fast_kernel<std::uint64_t, double, simd::Isa::MitchellGemm::mv64, simd::Isa::MitchellGemm::nr64>,
+            &fast_masked_kernel<std::uint64_t, double, simd::Isa::MitchellGemm::mv64, simd::Isa::MitchellGemm::nr64>,
+            &general_kernel<std::uint64_t, double, simd::Isa::MitchellGemm::mv64, simd::Isa::MitchellGemm::nr64>};
 }
 
 }  // namespace logsketch::mitchell::LOGSKETCH_ISA

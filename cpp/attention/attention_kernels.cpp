@@ -1,5 +1,5 @@
-// The attention kernels, written once over simd_lanes.hpp's vectors and
-// compiled per SIMD level (attention_kernels_<isa>.cpp sets the tile shapes).
+// The attention kernels, written once over simd/lanes.hpp's vectors and
+// compiled per SIMD level (the tile shapes: simd/isa_<level>.hpp).
 //
 // `tile` (prefill: many query rows per kv head) keeps the query rows in the
 // vector lanes: it transposes the tile's scaled rows once into Q^T (d x BM)
@@ -14,7 +14,7 @@
 // `decode` (a few query rows per kv head) keeps the head dimension in the
 // lanes instead: q.k_j as vector fmas over d with one horizontal sum, the
 // softmax vectorized over a block of keys, o += p_j v_j over dv.
-#pragma once
+#include "../simd/unit.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -22,8 +22,8 @@
 #include <limits>
 #include <type_traits>
 
-#include "../common/scratch.hpp"
-#include "../common/simd_lanes.hpp"
+#include "../runtime/scratch.hpp"
+#include "../simd/lanes.hpp"
 #include "attention_kernels.hpp"
 #include "half.hpp"
 
@@ -217,7 +217,7 @@ inline void pv_block(const T* v, std::int64_t v_rs, int bn, const T* pt, T* ot, 
 
 template <class T, int QV, int MR, int MC, int BN>
 void tile_kernel(const Tile<T>& t) {
-    constexpr int W = lanes_of<T, LOGSKETCH_VEC_BYTES>();
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
     constexpr int BM = QV * W;
     using V = Vec<T, W>;
     using IT = typename FloatBits<T>::I;
@@ -312,7 +312,7 @@ void tile_kernel(const Tile<T>& t) {
 
 template <class T, int R, int BN>
 void decode_rows(const Tile<T>& t) {
-    constexpr int W = lanes_of<T, LOGSKETCH_VEC_BYTES>();
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
     static_assert(BN % W == 0);
     using V = Vec<T, W>;
     constexpr int CV = R >= 8 ? 1 : 8 / R;  // output vectors per row held in registers
@@ -436,17 +436,17 @@ void decode_kernel(const Tile<T>& t) {
 }  // namespace
 
 Kernels<float> kernels32() {
-    constexpr int W = lanes_of<float, LOGSKETCH_VEC_BYTES>();
-    return {LOGSKETCH_QV32 * W, LOGSKETCH_DECODE_ROWS, LOGSKETCH_BN,
-            &tile_kernel<float, LOGSKETCH_QV32, LOGSKETCH_MR32, LOGSKETCH_MC32, LOGSKETCH_BN>,
-            &decode_kernel<float, LOGSKETCH_DECODE_ROWS, LOGSKETCH_DECODE_BN>};
+    constexpr int W = lanes_of<float, simd::Isa::vec_bytes>();
+    return {simd::Isa::Attention::qv32 * W, simd::Isa::Attention::decode_rows, simd::Isa::Attention::bn,
+            &tile_kernel<float, simd::Isa::Attention::qv32, simd::Isa::Attention::mr32, simd::Isa::Attention::mc32, simd::Isa::Attention::bn>,
+            &decode_kernel<float, simd::Isa::Attention::decode_rows, simd::Isa::Attention::decode_bn>};
 }
 
 Kernels<double> kernels64() {
-    constexpr int W = lanes_of<double, LOGSKETCH_VEC_BYTES>();
-    return {LOGSKETCH_QV64 * W, LOGSKETCH_DECODE_ROWS, LOGSKETCH_BN,
-            &tile_kernel<double, LOGSKETCH_QV64, LOGSKETCH_MR64, LOGSKETCH_MC64, LOGSKETCH_BN>,
-            &decode_kernel<double, LOGSKETCH_DECODE_ROWS, LOGSKETCH_DECODE_BN>};
+    constexpr int W = lanes_of<double, simd::Isa::vec_bytes>();
+    return {simd::Isa::Attention::qv64 * W, simd::Isa::Attention::decode_rows, simd::Isa::Attention::bn,
+            &tile_kernel<double, simd::Isa::Attention::qv64, simd::Isa::Attention::mr64, simd::Isa::Attention::mc64, simd::Isa::Attention::bn>,
+            &decode_kernel<double, simd::Isa::Attention::decode_rows, simd::Isa::Attention::decode_bn>};
 }
 
 }  // namespace logsketch::attention::LOGSKETCH_ISA

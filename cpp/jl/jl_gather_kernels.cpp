@@ -2,16 +2,16 @@
 // vector holds one column of `rows` rows, then for each row c of R the sum of
 // the columns where R is +1 minus the sum where it is -1 (additions only; the
 // driver applies the scale once per output).  Written once over
-// simd_lanes.hpp's vectors and compiled per SIMD level
-// (jl_gather_kernels_<isa>.cpp sets the vectors per block).  Each lane is one
+// simd/lanes.hpp's vectors and compiled per SIMD level
+// (simd::Isa::JlGather sets the vectors per block).  Each lane is one
 // row of X, so every level gives the same bits.
-#pragma once
+#include "../simd/unit.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <utility>
 
-#include "../common/simd_lanes.hpp"
+#include "../simd/lanes.hpp"
 #include "jl_kernels.hpp"
 
 namespace logsketch::jl::LOGSKETCH_ISA {
@@ -21,7 +21,7 @@ using namespace logsketch::simd;
 
 template <class T, int NV>
 struct Gather {
-    static constexpr int W = lanes_of<T, LOGSKETCH_VEC_BYTES>();
+    static constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
     static constexpr int R = NV * W;  // rows per block
     using V = Vec<T, W>;
 
@@ -96,12 +96,12 @@ struct Gather {
 }  // namespace
 
 GatherKernels<float> gather_kernels32() {
-    using G = Gather<float, LOGSKETCH_GATHER_NV>;
+    using G = Gather<float, simd::Isa::JlGather::nv>;
     return {G::R, &G::transpose, &G::gather};
 }
 
 GatherKernels<double> gather_kernels64() {
-    using G = Gather<double, LOGSKETCH_GATHER_NV>;
+    using G = Gather<double, simd::Isa::JlGather::nv>;
     return {G::R, &G::transpose, &G::gather};
 }
 
