@@ -18,7 +18,6 @@
 namespace logsketch::bindings {
 
 namespace py = pybind11;
-using rsvd::Dtype;
 
 namespace {
 

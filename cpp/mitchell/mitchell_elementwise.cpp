@@ -7,6 +7,7 @@
 #include <numeric>
 #include <vector>
 
+#include "../runtime/precondition.hpp"
 #include "../core/index_space.hpp"
 #include "../runtime/threads.hpp"
 #include "mitchell.hpp"
@@ -15,13 +16,10 @@
 namespace logsketch::mitchell {
 namespace {
 
-// Below this many elements a second thread costs more than it saves
-// (float32, 2 threads vs 1: 4.4 vs 4.1 us at 2^15, 5.3 vs 6.0 us at 2^16).
+// Below this many elements a second thread costs more than it saves (docs/tuning.md).
 constexpr std::int64_t kMinParallel = 1 << 16;
 // Smallest piece of a row one thread takes (fits L2 on any current core).
 constexpr std::int64_t kMinChunk = 1 << 14;
-
-std::int64_t itemsize(Dtype d) { return d == Dtype::float16 ? 2 : d == Dtype::float32 ? 4 : 8; }
 
 using Dim = logsketch::Dim<3>;  // strides of (out, a, b)
 
@@ -32,6 +30,7 @@ std::vector<Dim> simplify(const BinaryParams& p) {
 }  // namespace
 
 void binary(const BinaryParams& p) {
+    LOGSKETCH_REQUIRE(p.dtype == Dtype::float16 || p.dtype == Dtype::float32 || p.dtype == Dtype::float64);
     for (std::int64_t i = 0; i < p.ndim; ++i)
         if (p.shape[i] == 0) return;
     const std::vector<Dim> dims = simplify(p);

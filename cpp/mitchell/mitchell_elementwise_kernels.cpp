@@ -31,8 +31,7 @@ inline typename F::Bits apply(typename F::Bits a, typename F::Bits b, typename F
 // plain wrapping add (the sign bits add to their xor), so each block first
 // reduces its operands' magnitude range (4 min/max per element) and, when that
 // range proves every result normal, writes a +- b + delta; otherwise it runs the
-// full branch-free definition.  One thread, float32: 2^15 elements in L1
-// 5.7 -> 4.1 us, 2^20 in L2 209 -> 125 us (np.multiply: 2.1 and 124 us).
+// full branch-free definition (the gain: docs/tuning.md, "Mitchell elementwise").
 constexpr std::int64_t kBlockBytes = 4096;
 
 template <class F, bool Divide, int SA, int SB>
@@ -74,9 +73,8 @@ void blocked(std::int64_t n, const typename F::Bits* a, const typename F::Bits* 
 #if defined(__AVX2__)
 // Large contiguous outputs are written with non-temporal stores: each block is
 // computed into an L1-resident buffer and streamed out, which skips the read
-// for ownership of every output line (a quarter of the memory traffic).
-// Measured at 2^24 float32, preallocated out, 2 threads: 4.24 ms -> 3.57 ms,
-// the 3/4 of the traffic this predicts.
+// for ownership of every output line (a quarter of the memory traffic; see
+// docs/tuning.md, "Mitchell elementwise").
 constexpr std::int64_t kStreamMinBytes = 1 << 18;
 
 inline void stream_block(void* dst, const void* src, std::int64_t bytes) {

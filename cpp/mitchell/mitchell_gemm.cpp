@@ -23,6 +23,7 @@
 #include <limits>
 #include <vector>
 
+#include "../runtime/precondition.hpp"
 #include "../runtime/cpu_features.hpp"
 #include "../runtime/scratch.hpp"
 #include "../runtime/threads.hpp"
@@ -187,8 +188,7 @@ class Gemm {
                 pack_b(b, pc, kc, jc, nc, threads);
                 // Each thread takes an equal share of the A micro-panels (within one)
                 // and walks it in MC-row blocks; with fewer panels than threads the
-                // columns are split too.  (Whole MC blocks per thread left 256^3 at
-                // 192 + 64 rows: 108 GFLOP/s; equal shares: see bench/.)
+                // columns are split too (why not whole MC blocks: docs/tuning.md).
                 const std::int64_t m_panels = (m + mr_ - 1) / mr_;
                 const std::int64_t row_parts = std::min<std::int64_t>(threads, m_panels);
                 const std::int64_t n_parts = std::clamp<std::int64_t>(threads / row_parts, 1, n_panels);
@@ -358,6 +358,7 @@ GemmKernels<std::uint64_t, double> kernels64() { return LOGSKETCH_ACTIVE(gemm_ke
 }  // namespace
 
 void matmul(const MatmulParams& p) {
+    LOGSKETCH_REQUIRE(p.dtype == Dtype::float16 || p.dtype == Dtype::float32 || p.dtype == Dtype::float64);
     if (p.batch == 0 || p.m == 0 || p.n == 0) return;
     switch (p.dtype) {
         case Dtype::float16:
