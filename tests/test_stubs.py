@@ -43,8 +43,8 @@ def _arg_names(function):
 
 @pytest.mark.parametrize("name", MODULES)
 def test_stub_lists_every_name(name):
-    functions, attributes = _stub(name)
     module = _module(name)
+    functions, attributes = _stub(name)
     defined = {n for n in dir(module) if not n.startswith("__")}
     in_stub = set(functions) | attributes
     assert defined - in_stub == set(), f"defined by logsketch.{name} but missing from {name}.pyi"
@@ -55,7 +55,7 @@ def test_stub_lists_every_name(name):
 
 @pytest.mark.parametrize("name", MODULES)
 def test_stub_argument_names(name):
-    functions, _ = _stub(name)
     module = _module(name)
+    functions, _ = _stub(name)
     for n, args in functions.items():
         assert args == _arg_names(getattr(module, n)), f"{name}.pyi: arguments of {n}"
