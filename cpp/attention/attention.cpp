@@ -15,8 +15,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "../common/scratch.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/precondition.hpp"
+#include "../runtime/scratch.hpp"
+#include "../runtime/threads.hpp"
 #include "attention.hpp"
 #include "attention_kernels.hpp"
 #include "half.hpp"
@@ -237,12 +238,12 @@ class Runner {
 }  // namespace
 
 void attention(const Problem& p) {
+    LOGSKETCH_REQUIRE(p.dtype == Dtype::float16 || p.dtype == Dtype::float32 || p.dtype == Dtype::float64);
+    LOGSKETCH_REQUIRE(p.heads_kv > 0 ? p.heads_q % p.heads_kv == 0 : p.heads_q == 0);
     if (p.batch == 0 || p.heads_q == 0) return;
-    switch (p.dtype) {
-        case Dtype::float16: return Runner<float, std::uint16_t>(p).run();
-        case Dtype::float32: return Runner<float, float>(p).run();
-        case Dtype::float64: return Runner<double, double>(p).run();
-    }
+    if (p.dtype == Dtype::float16) return Runner<float, std::uint16_t>(p).run();
+    if (p.dtype == Dtype::float32) return Runner<float, float>(p).run();
+    return Runner<double, double>(p).run();
 }
 
 }  // namespace logsketch::attention

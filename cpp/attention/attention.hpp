@@ -11,9 +11,10 @@
 
 #include <cstdint>
 
+#include "../core/dtype.hpp"
+
 namespace logsketch::attention {
 
-enum class Dtype : int { float16 = 0, float32 = 1, float64 = 2 };
 
 // lambda_i from n_i (and d, q's head dim): entropy: factor = log(n_i) /
 // log_base, raised to min_factor (-inf: no floor); constant: lambda = value.

@@ -1,12 +1,11 @@
 // The per-SIMD-level attention kernels, as tables of function pointers: each
-// table comes from attention_kernels_<isa>.cpp, which includes
-// attention_kernels_impl.hpp with its own target flags; the driver
-// (attention.cpp) picks one by the active SIMD level.
+// table comes from attention_kernels.cpp, compiled once per level; the driver
+// (attention.cpp) picks the active level's (runtime/dispatch.hpp).
 #pragma once
 
 #include <cstdint>
 
-#include "../common/cpu_features.hpp"
+#include "../runtime/dispatch.hpp"
 
 namespace logsketch::attention {
 
@@ -40,28 +39,13 @@ struct Kernels {
     void (*decode)(const Tile<T>& t);
 };
 
-#define LOGSKETCH_ATTENTION_DECLARE(isa)   \
-    namespace isa {                        \
-    Kernels<float> kernels32();            \
-    Kernels<double> kernels64();           \
-    }
-LOGSKETCH_ATTENTION_DECLARE(scalar)
-LOGSKETCH_ATTENTION_DECLARE(avx2)
-LOGSKETCH_ATTENTION_DECLARE(avx512)
-#undef LOGSKETCH_ATTENTION_DECLARE
+LOGSKETCH_DECLARE_PER_ISA(Kernels<float> kernels32();
+                          Kernels<double> kernels64();)
 
 template <class T>
 Kernels<T> active_kernels() {
-    const SimdLevel level = active_simd_level();
-    if constexpr (sizeof(T) == 4) {
-        if (level == SimdLevel::avx512) return avx512::kernels32();
-        if (level == SimdLevel::avx2) return avx2::kernels32();
-        return scalar::kernels32();
-    } else {
-        if (level == SimdLevel::avx512) return avx512::kernels64();
-        if (level == SimdLevel::avx2) return avx2::kernels64();
-        return scalar::kernels64();
-    }
+    if constexpr (sizeof(T) == 4) return LOGSKETCH_ACTIVE(kernels32)();
+    else return LOGSKETCH_ACTIVE(kernels64)();
 }
 
 }  // namespace logsketch::attention

@@ -19,7 +19,6 @@
 namespace logsketch::bindings {
 
 namespace py = pybind11;
-using attention::Dtype;
 
 namespace {
 

@@ -4,9 +4,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/blas.hpp"
-#include "../common/cpu_features.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/blas.hpp"
+#include "../runtime/cpu_features.hpp"
+#include "../runtime/threads.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "../common/philox.hpp"
+#include "../core/philox.hpp"
 #include "../jl/jl.hpp"
-#include "../jl/jl_random.hpp"
+#include "../core/jl_random.hpp"
 #include "array_checks.hpp"
 #include "csr_checks.hpp"
 #include "register.hpp"
@@ -18,7 +18,6 @@
 namespace logsketch::bindings {
 
 namespace py = pybind11;
-using jl::Dtype;
 
 namespace {
 

@@ -15,7 +15,6 @@
 namespace logsketch::bindings {
 
 namespace py = pybind11;
-using mitchell::Dtype;
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "../jl/jl_random.hpp"
+#include "../core/jl_random.hpp"
 #include "../rsvd/operators.hpp"
 #include "../rsvd/rsvd.hpp"
 #include "array_checks.hpp"
@@ -18,7 +18,6 @@
 namespace logsketch::bindings {
 
 namespace py = pybind11;
-using rsvd::Dtype;
 
 namespace {
 

@@ -10,9 +10,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "../core/dtype.hpp"
+
 namespace logsketch::jl {
 
-enum class Dtype : int { float32 = 0, float64 = 1 };
 enum class Kind : int { gaussian = 0, sparse = 1, srht = 2 };
 
 // What defines R.

@@ -1,12 +1,11 @@
 // The per-SIMD-level kernels of the JL family, as tables of function pointers.
-// Each table comes from one set of translation units <name>_<isa>.cpp that
-// include <name>_impl.hpp with their own target flags; the drivers pick a
-// table by the active SIMD level (kernels_for, common/cpu_features.hpp).
+// Each table comes from a kernel unit <name>.cpp compiled once per SIMD
+// level; the drivers pick the active level's (runtime/dispatch.hpp).
 #pragma once
 
 #include <cstdint>
 
-#include "../common/cpu_features.hpp"
+#include "../runtime/dispatch.hpp"
 
 namespace logsketch::jl {
 
@@ -77,22 +76,15 @@ struct FwhtKernels {
                         std::int64_t k, T* y);
 };
 
-#define LOGSKETCH_JL_DECLARE(isa)                         \
-    namespace isa {                                       \
-    RandomKernels random_kernels();                       \
-    GemmKernels<float> gemm_kernels32();                  \
-    GemmKernels<double> gemm_kernels64();                 \
-    GatherKernels<float> gather_kernels32();              \
-    GatherKernels<double> gather_kernels64();             \
-    FwhtKernels<float> fwht_kernels32();                  \
-    FwhtKernels<double> fwht_kernels64();                 \
-    }
-LOGSKETCH_JL_DECLARE(scalar)
-LOGSKETCH_JL_DECLARE(avx2)
-LOGSKETCH_JL_DECLARE(avx512)
-#undef LOGSKETCH_JL_DECLARE
+LOGSKETCH_DECLARE_PER_ISA(RandomKernels random_kernels();
+                          GemmKernels<float> gemm_kernels32();
+                          GemmKernels<double> gemm_kernels64();
+                          GatherKernels<float> gather_kernels32();
+                          GatherKernels<double> gather_kernels64();
+                          FwhtKernels<float> fwht_kernels32();
+                          FwhtKernels<double> fwht_kernels64();)
 
-#define LOGSKETCH_JL_ACTIVE(table) kernels_for(&scalar::table, &avx2::table, &avx512::table)
+#define LOGSKETCH_JL_ACTIVE(table) LOGSKETCH_ACTIVE(table)()
 
 inline RandomKernels active_random_kernels() { return LOGSKETCH_JL_ACTIVE(random_kernels); }
 

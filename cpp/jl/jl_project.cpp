@@ -1,10 +1,17 @@
 // jl.hpp's entry points: one driver per kind.
+#include "../runtime/precondition.hpp"
 #include "jl.hpp"
 #include "jl_drivers.hpp"
 
 namespace logsketch::jl {
+namespace {
+
+bool float32_or_64(Dtype d) { return d == Dtype::float32 || d == Dtype::float64; }
+
+}  // namespace
 
 void project_dense(const Matrix& r, const DenseX& x, void* y) {
+    LOGSKETCH_REQUIRE(float32_or_64(x.dtype) && r.k >= 1 && r.d >= 1 && x.n >= 0);
     if (x.n == 0) return;
     switch (r.kind) {
         case Kind::gaussian: return gaussian_dense(r, x, y);
@@ -14,6 +21,7 @@ void project_dense(const Matrix& r, const DenseX& x, void* y) {
 }
 
 void project_csr(const Matrix& r, const CsrX& x, void* y) {
+    LOGSKETCH_REQUIRE(float32_or_64(x.dtype) && r.k >= 1 && r.d >= 1 && x.n >= 0);
     if (x.n == 0) return;
     switch (r.kind) {
         case Kind::gaussian: return gaussian_csr(r, x, y);
@@ -23,6 +31,7 @@ void project_csr(const Matrix& r, const CsrX& x, void* y) {
 }
 
 void dense_components(const Matrix& r, Dtype dtype, void* out) {
+    LOGSKETCH_REQUIRE(float32_or_64(dtype) && r.kind != Kind::sparse);
     if (r.kind == Kind::srht) srht_components(r, dtype, out);
     else gaussian_components(r, dtype, out);
 }

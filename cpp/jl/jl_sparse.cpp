@@ -12,12 +12,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "../common/scratch.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/scratch.hpp"
+#include "../runtime/threads.hpp"
 #include "jl.hpp"
 #include "jl_drivers.hpp"
 #include "jl_kernels.hpp"
-#include "jl_random.hpp"
+#include "../core/jl_random.hpp"
 
 namespace logsketch::jl {
 namespace {

@@ -14,12 +14,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../common/scratch.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/scratch.hpp"
+#include "../runtime/threads.hpp"
 #include "jl.hpp"
 #include "jl_drivers.hpp"
 #include "jl_kernels.hpp"
-#include "jl_random.hpp"
+#include "../core/jl_random.hpp"
 #include "jl_rows.hpp"
 
 namespace logsketch::jl {

@@ -6,9 +6,10 @@
 
 #include <cstdint>
 
+#include "../core/dtype.hpp"
+
 namespace logsketch::mitchell {
 
-enum class Dtype : int { float16 = 0, float32 = 1, float64 = 2 };
 enum class BinaryOp : int { multiply = 0, divide = 1 };
 
 // out = a (op) b over an ndim-dimensional index space `shape`.  Strides may be

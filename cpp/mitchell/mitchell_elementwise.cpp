@@ -7,30 +7,19 @@
 #include <numeric>
 #include <vector>
 
-#include "../common/index_space.hpp"
-#include "../common/cpu_features.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/precondition.hpp"
+#include "../core/index_space.hpp"
+#include "../runtime/threads.hpp"
 #include "mitchell.hpp"
 #include "mitchell_elementwise_kernels.hpp"
 
 namespace logsketch::mitchell {
 namespace {
 
-// Below this many elements a second thread costs more than it saves
-// (float32, 2 threads vs 1: 4.4 vs 4.1 us at 2^15, 5.3 vs 6.0 us at 2^16).
+// Below this many elements a second thread costs more than it saves (docs/tuning.md).
 constexpr std::int64_t kMinParallel = 1 << 16;
 // Smallest piece of a row one thread takes (fits L2 on any current core).
 constexpr std::int64_t kMinChunk = 1 << 14;
-
-std::int64_t itemsize(Dtype d) { return d == Dtype::float16 ? 2 : d == Dtype::float32 ? 4 : 8; }
-
-BinaryLoop loop_for(Dtype dtype, BinaryOp op) {
-    switch (active_simd_level()) {
-        case SimdLevel::avx512: return avx512::binary_loop(dtype, op);
-        case SimdLevel::avx2: return avx2::binary_loop(dtype, op);
-        default: return scalar::binary_loop(dtype, op);
-    }
-}
 
 using Dim = logsketch::Dim<3>;  // strides of (out, a, b)
 
@@ -41,6 +30,7 @@ std::vector<Dim> simplify(const BinaryParams& p) {
 }  // namespace
 
 void binary(const BinaryParams& p) {
+    LOGSKETCH_REQUIRE(p.dtype == Dtype::float16 || p.dtype == Dtype::float32 || p.dtype == Dtype::float64);
     for (std::int64_t i = 0; i < p.ndim; ++i)
         if (p.shape[i] == 0) return;
     const std::vector<Dim> dims = simplify(p);
@@ -54,7 +44,7 @@ void binary(const BinaryParams& p) {
         chunks = std::clamp<std::int64_t>(inner.size / kMinChunk, 1, 4 * threads);
     }
     const std::int64_t chunk_len = (inner.size + chunks - 1) / chunks;
-    const BinaryLoop loop = loop_for(p.dtype, p.op);
+    const BinaryLoop loop = LOGSKETCH_ACTIVE(binary_loop)(p.dtype, p.op);
     const std::int64_t isz = itemsize(p.dtype);
     const auto* a0 = static_cast<const char*>(p.a);
     const auto* b0 = static_cast<const char*>(p.b);

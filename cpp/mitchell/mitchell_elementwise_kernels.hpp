@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "../runtime/dispatch.hpp"
 #include "mitchell.hpp"
 
 namespace logsketch::mitchell {
@@ -11,8 +12,7 @@ namespace logsketch::mitchell {
 using BinaryLoop = void (*)(std::int64_t n, const void* a, std::int64_t sa, const void* b, std::int64_t sb,
                             void* out, std::int64_t so, bool compensated);
 
-namespace scalar { BinaryLoop binary_loop(Dtype dtype, BinaryOp op); }
-namespace avx2 { BinaryLoop binary_loop(Dtype dtype, BinaryOp op); }
-namespace avx512 { BinaryLoop binary_loop(Dtype dtype, BinaryOp op); }
+// One per SIMD level (mitchell_elementwise_kernels.cpp).
+LOGSKETCH_DECLARE_PER_ISA(BinaryLoop binary_loop(Dtype dtype, BinaryOp op);)
 
 }  // namespace logsketch::mitchell

@@ -23,11 +23,12 @@
 #include <limits>
 #include <vector>
 
-#include "../common/cpu_features.hpp"
-#include "../common/scratch.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/precondition.hpp"
+#include "../runtime/cpu_features.hpp"
+#include "../runtime/scratch.hpp"
+#include "../runtime/threads.hpp"
 #include "mitchell.hpp"
-#include "mitchell_formats.hpp"
+#include "../core/mitchell_formats.hpp"
 #include "mitchell_gemm_kernels.hpp"
 
 namespace logsketch::mitchell {
@@ -187,8 +188,7 @@ class Gemm {
                 pack_b(b, pc, kc, jc, nc, threads);
                 // Each thread takes an equal share of the A micro-panels (within one)
                 // and walks it in MC-row blocks; with fewer panels than threads the
-                // columns are split too.  (Whole MC blocks per thread left 256^3 at
-                // 192 + 64 rows: 108 GFLOP/s; equal shares: see bench/.)
+                // columns are split too (why not whole MC blocks: docs/tuning.md).
                 const std::int64_t m_panels = (m + mr_ - 1) / mr_;
                 const std::int64_t row_parts = std::min<std::int64_t>(threads, m_panels);
                 const std::int64_t n_parts = std::clamp<std::int64_t>(threads / row_parts, 1, n_panels);
@@ -352,25 +352,13 @@ void zero_fill(const MatmulParams& p) {
     }
 }
 
-GemmKernels<std::uint32_t, float> kernels32() {
-    switch (active_simd_level()) {
-        case SimdLevel::avx512: return avx512::gemm_kernels32();
-        case SimdLevel::avx2: return avx2::gemm_kernels32();
-        default: return scalar::gemm_kernels32();
-    }
-}
-
-GemmKernels<std::uint64_t, double> kernels64() {
-    switch (active_simd_level()) {
-        case SimdLevel::avx512: return avx512::gemm_kernels64();
-        case SimdLevel::avx2: return avx2::gemm_kernels64();
-        default: return scalar::gemm_kernels64();
-    }
-}
+GemmKernels<std::uint32_t, float> kernels32() { return LOGSKETCH_ACTIVE(gemm_kernels32)(); }
+GemmKernels<std::uint64_t, double> kernels64() { return LOGSKETCH_ACTIVE(gemm_kernels64)(); }
 
 }  // namespace
 
 void matmul(const MatmulParams& p) {
+    LOGSKETCH_REQUIRE(p.dtype == Dtype::float16 || p.dtype == Dtype::float32 || p.dtype == Dtype::float64);
     if (p.batch == 0 || p.m == 0 || p.n == 0) return;
     switch (p.dtype) {
         case Dtype::float16:

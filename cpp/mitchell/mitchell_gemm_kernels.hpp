@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "../runtime/dispatch.hpp"
+
 namespace logsketch::mitchell {
 
 // The constants of one format's clamped sum, in the shifted domain of
@@ -48,17 +50,8 @@ struct GemmKernels {
     GeneralKernel<U, Acc> general;
 };
 
-namespace scalar {
-GemmKernels<std::uint32_t, float> gemm_kernels32();
-GemmKernels<std::uint64_t, double> gemm_kernels64();
-}  // namespace scalar
-namespace avx2 {
-GemmKernels<std::uint32_t, float> gemm_kernels32();
-GemmKernels<std::uint64_t, double> gemm_kernels64();
-}  // namespace avx2
-namespace avx512 {
-GemmKernels<std::uint32_t, float> gemm_kernels32();
-GemmKernels<std::uint64_t, double> gemm_kernels64();
-}  // namespace avx512
+// One set per SIMD level (mitchell_gemm_kernels.cpp).
+LOGSKETCH_DECLARE_PER_ISA(GemmKernels<std::uint32_t, float> gemm_kernels32();
+                          GemmKernels<std::uint64_t, double> gemm_kernels64();)
 
 }  // namespace logsketch::mitchell

@@ -1,10 +1,10 @@
 // Sparse x dense products of the randomized SVD, per SIMD level
-// (csr_kernels_<isa>.cpp include csr_kernels_impl.hpp with their own flags).
+// (csr_kernels.cpp, compiled once per level).
 #pragma once
 
 #include <cstdint>
 
-#include "../common/cpu_features.hpp"
+#include "../runtime/dispatch.hpp"
 
 namespace logsketch::rsvd {
 
@@ -28,20 +28,13 @@ struct CsrKernels {
                    std::int64_t r0, std::int64_t r1, const T* x, T* y, std::int64_t ld, bool accumulate);
 };
 
-#define LOGSKETCH_RSVD_DECLARE(isa)        \
-    namespace isa {                        \
-    CsrKernels<float> csr_kernels32();     \
-    CsrKernels<double> csr_kernels64();    \
-    }
-LOGSKETCH_RSVD_DECLARE(scalar)
-LOGSKETCH_RSVD_DECLARE(avx2)
-LOGSKETCH_RSVD_DECLARE(avx512)
-#undef LOGSKETCH_RSVD_DECLARE
+LOGSKETCH_DECLARE_PER_ISA(CsrKernels<float> csr_kernels32();
+                          CsrKernels<double> csr_kernels64();)
 
 template <class T>
 CsrKernels<T> active_csr_kernels() {
-    if constexpr (sizeof(T) == 4) return kernels_for(&scalar::csr_kernels32, &avx2::csr_kernels32, &avx512::csr_kernels32);
-    else return kernels_for(&scalar::csr_kernels64, &avx2::csr_kernels64, &avx512::csr_kernels64);
+    if constexpr (sizeof(T) == 4) return LOGSKETCH_ACTIVE(csr_kernels32)();
+    else return LOGSKETCH_ACTIVE(csr_kernels64)();
 }
 
 }  // namespace logsketch::rsvd

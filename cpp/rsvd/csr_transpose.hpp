@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../common/threads.hpp"
+#include "../runtime/threads.hpp"
 
 namespace logsketch::rsvd {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "../common/threads.hpp"
+#include "../runtime/threads.hpp"
 #include "csr_kernels.hpp"
 #include "csr_transpose.hpp"
 #include "parallel_blas.hpp"

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "../common/scratch.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/scratch.hpp"
+#include "../runtime/threads.hpp"
 #include "lapack.hpp"
 
 namespace logsketch::rsvd::par {

@@ -20,8 +20,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "../common/blas.hpp"
-#include "../common/threads.hpp"
+#include "../runtime/blas.hpp"
+#include "../runtime/precondition.hpp"
+#include "../runtime/threads.hpp"
 #include "lapack.hpp"
 #include "operators.hpp"
 #include "orthonormalize.hpp"
@@ -186,6 +187,8 @@ void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
 }  // namespace
 
 void randomized_svd(const Matrix& a, const Options& opt, void* u, void* s, void* vt) {
+    LOGSKETCH_REQUIRE(a.dtype == Dtype::float32 || a.dtype == Dtype::float64);
+    LOGSKETCH_REQUIRE(opt.k >= 1 && opt.k <= opt.l && opt.l <= std::min(a.m, a.n) && opt.n_iter >= 0);
     if (a.dtype == Dtype::float32)
         run(a, opt, static_cast<float*>(u), static_cast<float*>(s), static_cast<float*>(vt));
     else

@@ -14,7 +14,6 @@
 
 namespace logsketch::rsvd {
 
-using jl::Dtype;
 
 enum class Normalizer : int { none = 0, lu = 1, qr = 2, cholqr = 3 };
 

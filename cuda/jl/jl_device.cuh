@@ -6,8 +6,8 @@
 
 #include <cstdint>
 
-#include "../../cpp/common/philox.hpp"
-#include "../../cpp/jl/jl_random.hpp"
+#include "../../cpp/core/philox.hpp"
+#include "../../cpp/core/jl_random.hpp"
 
 namespace logsketch::jl::gpu {
 namespace {

@@ -8,8 +8,8 @@
 
 #include <cstdint>
 
-#include "../../cpp/mitchell/mitchell_formats.hpp"
-#include "../../cpp/mitchell/mitchell_scalar.hpp"
+#include "../../cpp/core/mitchell_formats.hpp"
+#include "../../cpp/core/mitchell_scalar.hpp"
 
 namespace logsketch::mitchell::gpu {
 

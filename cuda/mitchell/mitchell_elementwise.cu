@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "../../cpp/common/index_space.hpp"
+#include "../../cpp/core/index_space.hpp"
 #include "../runtime/cuda_check.cuh"
 #include "mitchell_cuda.hpp"
 #include "mitchell_device.cuh"

@@ -1,0 +1,452 @@
+// The attention kernels, written once over simd/lanes.hpp's vectors and
+// compiled per SIMD level (the tile shapes: simd/isa_<level>.hpp).
+//
+// `tile` (prefill: many query rows per kv head) keeps the query rows in the
+// vector lanes: it transposes the tile's scaled rows once into Q^T (d x BM)
+// and computes a block of scores S^T (keys x BM) with one broadcast key
+// element times BM query lanes per fma, reading K and V rows where they lie
+// (any row stride, no packing).  The online softmax then runs down the
+// columns (max, exp2, sum: lane-wise, no horizontal reductions), and O^T
+// (dv x BM) accumulates broadcast V elements times the probability lanes.
+// Causal masking touches only blocks that cross a row's limit, and the keys
+// past the tile's last visible key are never read.
+//
+// `decode` (a few query rows per kv head) keeps the head dimension in the
+// lanes instead: q.k_j as vector fmas over d with one horizontal sum, the
+// softmax vectorized over a block of keys, o += p_j v_j over dv.
+#include "../simd/unit.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "../runtime/scratch.hpp"
+#include "../simd/lanes.hpp"
+#include "attention_kernels.hpp"
+#include "half.hpp"
+
+namespace logsketch::attention::LOGSKETCH_ISA {
+namespace {
+
+using namespace logsketch::simd;
+
+template <class T>
+struct FloatBits;
+template <>
+struct FloatBits<float> {
+    using U = std::uint32_t;
+    using I = std::int32_t;
+    static constexpr int mantissa = 23;
+    static constexpr int bias = 127;
+};
+template <>
+struct FloatBits<double> {
+    using U = std::uint64_t;
+    using I = std::int64_t;
+    static constexpr int mantissa = 52;
+    static constexpr int bias = 1023;
+};
+
+template <class V>
+inline V vmax(V a, V b) {
+    return a > b ? a : b;  // a NaN b wins: NaN scores reach the sum either way
+}
+
+// ln(2)^k / k!, the Taylor coefficients of 2^f.
+constexpr double exp2_taylor(int k) {
+    double c = 1;
+    for (int i = 1; i <= k; ++i) c *= 0.6931471805599453094 / i;
+    return c;
+}
+
+// 2^x lane-wise, x <= 0 in every use (scores minus their running maximum).
+// x = r + f with r = round(x) (the 1.5 * 2^mantissa trick, which also leaves
+// r's integer in the low bits) and |f| <= 1/2; 2^f from a polynomial, 2^r
+// built in the exponent field.  float: Cephes exp2f's degree-6 minimax
+// polynomial, ~2 ulp; double: Taylor to degree 13, |error| < 2^-53 relative
+// on |f| <= 1/2.  x below -bias (and -inf) gives exactly 0 (exponent field
+// 0), NaN gives NaN.
+template <class T, int W>
+inline Vec<T, W> exp2v(Vec<T, W> x) {
+    using V = Vec<T, W>;
+    using B = FloatBits<T>;
+    using U = Vec<typename B::U, W>;
+    const V lo = splat<V>(T(-B::bias)), hi = splat<V>(T(B::bias + 1));
+    x = x < lo ? lo : x;
+    x = x > hi ? hi : x;
+    const V magic = splat<V>(T(1.5) * T(typename B::U(1) << B::mantissa));
+    const V t = x + magic;
+    const V f = x - (t - magic);
+    V p;
+    if constexpr (sizeof(T) == 4) {
+        p = splat<V>(1.535336188319500e-4f);
+        p = fmadd(p, f, splat<V>(1.339887440266574e-3f));
+        p = fmadd(p, f, splat<V>(9.618437357674640e-3f));
+        p = fmadd(p, f, splat<V>(5.550332471162809e-2f));
+        p = fmadd(p, f, splat<V>(2.402264791363012e-1f));
+        p = fmadd(p, f, splat<V>(6.931472028550421e-1f));
+        p = fmadd(p, f, splat<V>(1.0f));
+    } else {
+        p = splat<V>(exp2_taylor(13));
+#pragma GCC unroll 13
+        for (int k = 12; k >= 0; --k) p = fmadd(p, f, splat<V>(exp2_taylor(k)));
+    }
+    const U n = bit_cast<U>(t) - bit_cast<U>(magic) + typename B::U(B::bias);
+    return p * bit_cast<V>(n << B::mantissa);
+}
+
+// Sum and maximum of a vector's lanes, as a tree of halves (a fixed order).
+template <class T, int W>
+inline T hsum(Vec<T, W> v) {
+    if constexpr (W == 1) {
+        return v;
+    } else {
+        Vec<T, W / 2> a, b;
+        std::memcpy(&a, &v, sizeof a);
+        std::memcpy(&b, reinterpret_cast<const char*>(&v) + sizeof a, sizeof b);
+        return hsum<T, W / 2>(a + b);
+    }
+}
+
+template <class T, int W>
+inline T hmax(Vec<T, W> v) {
+    if constexpr (W == 1) {
+        return v;
+    } else {
+        Vec<T, W / 2> a, b;
+        std::memcpy(&a, &v, sizeof a);
+        std::memcpy(&b, reinterpret_cast<const char*>(&v) + sizeof a, sizeof b);
+        return hmax<T, W / 2>(vmax(a, b));
+    }
+}
+
+// f(std::integral_constant<int, r>) for a run-time r in [1, R].
+template <int R, class F>
+inline void with_count(int r, F&& f) {
+    if constexpr (R >= 1) {
+        if (r == R) f(std::integral_constant<int, R>{});
+        else with_count<R - 1>(r, f);
+    }
+}
+
+// Rows j0 .. j0 + bn of K or V (width elements each) as T: in place, or
+// widened from float16 into buf.
+template <class T>
+inline const T* block_rows(const void* base, std::int64_t rs, std::int64_t j0, int bn, std::int64_t width, bool half,
+                           T* buf, std::int64_t& out_rs) {
+    if (!half) {
+        out_rs = rs;
+        return static_cast<const T*>(base) + j0 * rs;
+    }
+    const auto* src = static_cast<const std::uint16_t*>(base) + j0 * rs;
+    for (int jj = 0; jj < bn; ++jj) {
+        const std::uint16_t* s = src + jj * rs;
+        T* dst = buf + jj * width;
+        std::int64_t c = 0;
+#ifdef __F16C__
+        if constexpr (sizeof(T) == 4) {
+            for (; c + 8 <= width; c += 8) {
+                const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + c));
+                _mm256_storeu_ps(dst + c, _mm256_cvtph_ps(h));
+            }
+        }
+#endif
+        for (; c < width; ++c) dst[c] = static_cast<T>(half_to_float(s[c]));
+    }
+    out_rs = width;
+    return buf;
+}
+
+// ---------------------------------------------------------------- tile (queries in lanes)
+
+// st[i * BM + lane] = sum_p k[i * k_rs + p] qt[p * BM + lane], i < R.
+template <class T, int W, int QV, int R>
+inline void qk_block(const T* k, std::int64_t k_rs, std::int64_t d, const T* qt, T* st) {
+    using V = Vec<T, W>;
+    constexpr int BM = QV * W;
+    V acc[R][QV];
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+        for (int u = 0; u < QV; ++u) acc[i][u] = V{};
+    for (std::int64_t p = 0; p < d; ++p) {
+        V qv[QV];
+#pragma GCC unroll 8
+        for (int u = 0; u < QV; ++u) qv[u] = load<V>(qt + p * BM + u * W);
+#pragma GCC unroll 16
+        for (int i = 0; i < R; ++i) {
+            const V ki = splat<V>(k[i * k_rs + p]);
+#pragma GCC unroll 8
+            for (int u = 0; u < QV; ++u) acc[i][u] = fmadd(ki, qv[u], acc[i][u]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+        for (int u = 0; u < QV; ++u) store(st + i * BM + u * W, acc[i][u]);
+}
+
+// ot[c * BM + lane] = alpha[lane] ot[c * BM + lane] + sum_jj v[jj * v_rs + c] pt[jj * BM + lane], c < C.
+template <class T, int W, int QV, int C>
+inline void pv_block(const T* v, std::int64_t v_rs, int bn, const T* pt, T* ot, const Vec<T, W>* alpha) {
+    using V = Vec<T, W>;
+    constexpr int BM = QV * W;
+    V acc[C][QV];
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c)
+#pragma GCC unroll 8
+        for (int u = 0; u < QV; ++u) acc[c][u] = load<V>(ot + c * BM + u * W) * alpha[u];
+    for (int jj = 0; jj < bn; ++jj) {
+        V pv[QV];
+#pragma GCC unroll 8
+        for (int u = 0; u < QV; ++u) pv[u] = load<V>(pt + jj * BM + u * W);
+#pragma GCC unroll 16
+        for (int c = 0; c < C; ++c) {
+            const V vc = splat<V>(v[jj * v_rs + c]);
+#pragma GCC unroll 8
+            for (int u = 0; u < QV; ++u) acc[c][u] = fmadd(vc, pv[u], acc[c][u]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c)
+#pragma GCC unroll 8
+        for (int u = 0; u < QV; ++u) store(ot + c * BM + u * W, acc[c][u]);
+}
+
+template <class T, int QV, int MR, int MC, int BN>
+void tile_kernel(const Tile<T>& t) {
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
+    constexpr int BM = QV * W;
+    using V = Vec<T, W>;
+    using IT = typename FloatBits<T>::I;
+    using I = Vec<IT, W>;
+    const std::int64_t d = t.d, dv = t.dv;
+    T* qt = thread_scratch<T, 0>(static_cast<std::size_t>(d * BM));
+    T* st = thread_scratch<T, 1>(static_cast<std::size_t>(BN * BM));
+    T* ot = thread_scratch<T, 2>(static_cast<std::size_t>(dv * BM));
+    T* kbuf = t.half ? thread_scratch<T, 3>(static_cast<std::size_t>(BN * d)) : nullptr;
+    T* vbuf = t.half ? thread_scratch<T, 4>(static_cast<std::size_t>(BN * dv)) : nullptr;
+
+    for (std::int64_t p = 0; p < d; ++p)
+        for (int r = 0; r < BM; ++r) qt[p * BM + r] = r < t.rows ? t.q[r * d + p] : T(0);
+    std::fill(ot, ot + dv * BM, T(0));
+    IT lane_n[BM];
+    std::int64_t nmax = 0, nmin = std::numeric_limits<std::int64_t>::max();
+    for (int r = 0; r < BM; ++r) {
+        lane_n[r] = r < t.rows ? static_cast<IT>(t.n[r]) : IT(0);
+        if (r < t.rows) nmax = std::max(nmax, t.n[r]), nmin = std::min(nmin, t.n[r]);
+    }
+    I nv[QV];
+    for (int u = 0; u < QV; ++u) nv[u] = load<I>(lane_n + u * W);
+
+    const V ninf = splat<V>(-std::numeric_limits<T>::infinity());
+    V m[QV], l[QV];
+    for (int u = 0; u < QV; ++u) m[u] = ninf, l[u] = V{};
+    const std::int64_t kend = std::min(t.ke, nmax);
+    for (std::int64_t j0 = t.kb; j0 < kend; j0 += BN) {
+        const int bn = static_cast<int>(std::min<std::int64_t>(BN, kend - j0));
+        std::int64_t krs, vrs;
+        const T* kp = block_rows<T>(t.k, t.k_rs, j0, bn, d, t.half, kbuf, krs);
+        const T* vp = block_rows<T>(t.v, t.v_rs, j0, bn, dv, t.half, vbuf, vrs);
+
+        int jj = 0;
+        for (; jj + MR <= bn; jj += MR) qk_block<T, W, QV, MR>(kp + jj * krs, krs, d, qt, st + jj * BM);
+        if (jj < bn)
+            with_count<MR - 1>(bn - jj, [&](auto r) {
+                qk_block<T, W, QV, decltype(r)::value>(kp + jj * krs, krs, d, qt, st + jj * BM);
+            });
+
+        if (j0 + bn > nmin) {  // some row's limit falls inside this block
+            for (jj = 0; jj < bn; ++jj) {
+                const I j = splat<I>(static_cast<IT>(j0 + jj));
+                for (int u = 0; u < QV; ++u) {
+                    T* s = st + jj * BM + u * W;
+                    store(s, j < nv[u] ? load<V>(s) : ninf);
+                }
+            }
+        }
+
+        V mb[QV], muse[QV], alpha[QV], sum[QV];
+        for (int u = 0; u < QV; ++u) mb[u] = load<V>(st + u * W);
+        for (jj = 1; jj < bn; ++jj)
+#pragma GCC unroll 8
+            for (int u = 0; u < QV; ++u) mb[u] = vmax(mb[u], load<V>(st + jj * BM + u * W));
+        for (int u = 0; u < QV; ++u) {
+            const V mnew = vmax(m[u], mb[u]);
+            muse[u] = mnew == ninf ? V{} : mnew;  // no key yet: exp2(-inf - 0) = 0, not NaN
+            alpha[u] = exp2v<T, W>(m[u] - muse[u]);
+            m[u] = mnew;
+            sum[u] = V{};
+        }
+        for (jj = 0; jj < bn; ++jj)
+#pragma GCC unroll 8
+            for (int u = 0; u < QV; ++u) {
+                T* s = st + jj * BM + u * W;
+                const V pr = exp2v<T, W>(load<V>(s) - muse[u]);
+                store(s, pr);
+                sum[u] += pr;
+            }
+        for (int u = 0; u < QV; ++u) l[u] = l[u] * alpha[u] + sum[u];
+
+        std::int64_t c = 0;
+        for (; c + MC <= dv; c += MC) pv_block<T, W, QV, MC>(vp + c, vrs, bn, st, ot + c * BM, alpha);
+        if (c < dv)
+            with_count<MC - 1>(static_cast<int>(dv - c), [&](auto cc) {
+                pv_block<T, W, QV, decltype(cc)::value>(vp + c, vrs, bn, st, ot + c * BM, alpha);
+            });
+    }
+
+    T ml[2][BM];
+    for (int u = 0; u < QV; ++u) store(ml[0] + u * W, m[u]), store(ml[1] + u * W, l[u]);
+    for (int r = 0; r < t.rows; ++r) {
+        t.m[r] = ml[0][r];
+        t.l[r] = ml[1][r];
+        T* o = t.o + r * dv;
+        for (std::int64_t c = 0; c < dv; ++c) o[c] = ot[c * BM + r];
+    }
+}
+
+// ---------------------------------------------------------------- decode (head dim in lanes)
+
+template <class T, int R, int BN>
+void decode_rows(const Tile<T>& t) {
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
+    static_assert(BN % W == 0);
+    using V = Vec<T, W>;
+    constexpr int CV = R >= 8 ? 1 : 8 / R;  // output vectors per row held in registers
+    const std::int64_t d = t.d, dv = t.dv;
+    const std::int64_t dvec = d / W * W, dvvec = dv / W * W;
+    T* kbuf = t.half ? thread_scratch<T, 3>(static_cast<std::size_t>(BN * d)) : nullptr;
+    T* vbuf = t.half ? thread_scratch<T, 4>(static_cast<std::size_t>(BN * dv)) : nullptr;
+    alignas(64) T sc[R][BN];
+    constexpr T ninf = -std::numeric_limits<T>::infinity();
+
+    T m[R], l[R], alpha[R];
+    std::int64_t nmax = 0, nmin = std::numeric_limits<std::int64_t>::max();
+    for (int r = 0; r < R; ++r) {
+        m[r] = ninf, l[r] = 0;
+        nmax = std::max(nmax, t.n[r]), nmin = std::min(nmin, t.n[r]);
+    }
+    std::fill(t.o, t.o + R * dv, T(0));
+    const std::int64_t kend = std::min(t.ke, nmax);
+    for (std::int64_t j0 = t.kb; j0 < kend; j0 += BN) {
+        const int bn = static_cast<int>(std::min<std::int64_t>(BN, kend - j0));
+        const int bnv = (bn + W - 1) / W * W;
+        std::int64_t krs, vrs;
+        const T* kp = block_rows<T>(t.k, t.k_rs, j0, bn, d, t.half, kbuf, krs);
+        const T* vp = block_rows<T>(t.v, t.v_rs, j0, bn, dv, t.half, vbuf, vrs);
+
+        // Scores: 4 keys at a time share each q load.
+        int jj = 0;
+        for (; jj < bn; jj += 4) {
+            const int nk = std::min(4, bn - jj);
+            V acc[R][4];
+            for (int r = 0; r < R; ++r)
+                for (int u = 0; u < 4; ++u) acc[r][u] = V{};
+            const T* kr[4];
+            for (int u = 0; u < 4; ++u) kr[u] = kp + (jj + std::min(u, nk - 1)) * krs;
+            for (std::int64_t p = 0; p < dvec; p += W) {
+                V kv[4];
+#pragma GCC unroll 4
+                for (int u = 0; u < 4; ++u) kv[u] = load<V>(kr[u] + p);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) {
+                    const V qv = load<V>(t.q + r * d + p);
+#pragma GCC unroll 4
+                    for (int u = 0; u < 4; ++u) acc[r][u] = fmadd(qv, kv[u], acc[r][u]);
+                }
+            }
+            for (int r = 0; r < R; ++r)
+                for (int u = 0; u < nk; ++u) {
+                    T s = hsum<T, W>(acc[r][u]);
+                    for (std::int64_t p = dvec; p < d; ++p) s = fmadd(t.q[r * d + p], kr[u][p], s);
+                    sc[r][jj + u] = s;
+                }
+        }
+        for (int r = 0; r < R; ++r) {
+            for (jj = bn; jj < bnv; ++jj) sc[r][jj] = ninf;
+            if (j0 + bn > nmin)
+                for (jj = static_cast<int>(std::clamp<std::int64_t>(t.n[r] - j0, 0, bn)); jj < bn; ++jj) sc[r][jj] = ninf;
+        }
+
+        // Online softmax, vectorized over the block's keys.
+        for (int r = 0; r < R; ++r) {
+            V mb = load<V>(sc[r]);
+            for (jj = W; jj < bnv; jj += W) mb = vmax(mb, load<V>(sc[r] + jj));
+            const T mnew = vmax(m[r], hmax<T, W>(mb));
+            const T muse = mnew == ninf ? T(0) : mnew;
+            alpha[r] = exp2v<T, 1>(m[r] - muse);
+            m[r] = mnew;
+            V sum{};
+            const V mu = splat<V>(muse);
+            for (jj = 0; jj < bnv; jj += W) {
+                const V pr = exp2v<T, W>(load<V>(sc[r] + jj) - mu);
+                store(sc[r] + jj, pr);
+                sum += pr;
+            }
+            l[r] = l[r] * alpha[r] + hsum<T, W>(sum);
+        }
+
+        // o_r = alpha_r o_r + sum_j p_rj v_j, CV vectors of each row at a time.
+        std::int64_t c = 0;
+        for (; c + CV * W <= dvvec; c += CV * W) {
+            V acc[R][CV];
+            for (int r = 0; r < R; ++r)
+                for (int u = 0; u < CV; ++u) acc[r][u] = load<V>(t.o + r * dv + c + u * W) * alpha[r];
+            for (jj = 0; jj < bn; ++jj) {
+                V vv[CV];
+#pragma GCC unroll 8
+                for (int u = 0; u < CV; ++u) vv[u] = load<V>(vp + jj * vrs + c + u * W);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) {
+                    const V pr = splat<V>(sc[r][jj]);
+#pragma GCC unroll 8
+                    for (int u = 0; u < CV; ++u) acc[r][u] = fmadd(pr, vv[u], acc[r][u]);
+                }
+            }
+            for (int r = 0; r < R; ++r)
+                for (int u = 0; u < CV; ++u) store(t.o + r * dv + c + u * W, acc[r][u]);
+        }
+        for (; c < dvvec; c += W) {
+            V acc[R];
+            for (int r = 0; r < R; ++r) acc[r] = load<V>(t.o + r * dv + c) * alpha[r];
+            for (jj = 0; jj < bn; ++jj) {
+                const V vv = load<V>(vp + jj * vrs + c);
+                for (int r = 0; r < R; ++r) acc[r] = fmadd(splat<V>(sc[r][jj]), vv, acc[r]);
+            }
+            for (int r = 0; r < R; ++r) store(t.o + r * dv + c, acc[r]);
+        }
+        for (; c < dv; ++c)
+            for (int r = 0; r < R; ++r) {
+                T acc = t.o[r * dv + c] * alpha[r];
+                for (jj = 0; jj < bn; ++jj) acc = fmadd(sc[r][jj], vp[jj * vrs + c], acc);
+                t.o[r * dv + c] = acc;
+            }
+    }
+    for (int r = 0; r < R; ++r) t.m[r] = m[r], t.l[r] = l[r];
+}
+
+template <class T, int RMAX, int BN>
+void decode_kernel(const Tile<T>& t) {
+    with_count<RMAX>(t.rows, [&](auto r) { decode_rows<T, decltype(r)::value, BN>(t); });
+}
+
+}  // namespace
+
+Kernels<float> kernels32() {
+    constexpr int W = lanes_of<float, simd::Isa::vec_bytes>();
+    return {simd::Isa::Attention::qv32 * W, simd::Isa::Attention::decode_rows, simd::Isa::Attention::bn,
+            &tile_kernel<float, simd::Isa::Attention::qv32, simd::Isa::Attention::mr32, simd::Isa::Attention::mc32, simd::Isa::Attention::bn>,
+            &decode_kernel<float, simd::Isa::Attention::decode_rows, simd::Isa::Attention::decode_bn>};
+}
+
+Kernels<double> kernels64() {
+    constexpr int W = lanes_of<double, simd::Isa::vec_bytes>();
+    return {simd::Isa::Attention::qv64 * W, simd::Isa::Attention::decode_rows, simd::Isa::Attention::bn,
+            &tile_kernel<double, simd::Isa::Attention::qv64, simd::Isa::Attention::mr64, simd::Isa::Attention::mc64, simd::Isa::Attention::bn>,
+            &decode_kernel<double, simd::Isa::Attention::decode_rows, simd::Isa::Attention::decode_bn>};
+}
+
+}  // namespace logsketch::attention::LOGSKETCH_ISA

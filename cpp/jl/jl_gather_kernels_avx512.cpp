@@ -1,5 +1,0 @@
-// Sparse-kind gather-add at the avx512 level (target flags set in CMakeLists.txt).
-#define LOGSKETCH_ISA avx512
-#define LOGSKETCH_VEC_BYTES 64
-#define LOGSKETCH_GATHER_NV 2
-#include "jl_gather_kernels_impl.hpp"

@@ -1,4 +1,0 @@
-// Philox words and gaussian normals at the scalar level (target flags set in CMakeLists.txt).
-#define LOGSKETCH_ISA scalar
-#define LOGSKETCH_VEC_BYTES 0
-#include "jl_random_kernels_impl.hpp"
