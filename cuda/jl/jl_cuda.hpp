@@ -2,7 +2,7 @@
 //
 // Plain structs of raw device pointers, sizes and strides (in elements, int64)
 // and a stream; no Python.  The random matrix R (k x d) is the CPU's, bit for
-// bit (cpp/jl/jl_random.hpp over cpp/common/philox.hpp, compiled here as
+// bit (cpp/core/jl_random.hpp over cpp/core/philox.hpp, compiled here as
 // device code with -fmad=false).  Callers validate as for the CPU (cpp/jl/jl.hpp):
 // k and d in [1, 2^32), density in (0, 1] with sparse_half(density) >= 1,
 // srht k <= the padded d; these entry points throw std::invalid_argument for

@@ -1,5 +1,5 @@
 // Device-side generation of R's entries, shared by the materialize and project
-// kernels: the functions of cpp/common/philox.hpp and cpp/jl/jl_random.hpp on
+// kernels: the functions of cpp/core/philox.hpp and cpp/core/jl_random.hpp on
 // one lane (ScalarLanes).  Users compile with -fmad=false (the Box-Muller
 // arithmetic must round op by op as on the CPU).
 #pragma once
