@@ -7,7 +7,9 @@
 # stay as they are.  The instrumented _core goes into a throwaway copy of the
 # Python package, which PYTHONPATH puts ahead of the installed one.
 #
-# Uses the .venv that the CI test command created at the repository root.
+# Usage: tools/ci/sanitizers.sh [pytest arguments]   (default: the CPU suite)
+# Uses the .venv that the CI test command created at the repository root; the
+# build in build-sanitizers/ is incremental.
 # Environment: LOGSKETCH_SANITIZER_JOBS (build parallelism, default 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +17,8 @@ root=$PWD
 started=$SECONDS
 py=$root/.venv/bin/python
 build=$root/build-sanitizers
-logs=$build/reports
+log=$build/pytest.log
+findings=0
 export PATH="$root/.venv/bin:$PATH"  # the venv's ninja/cmake, when the system has none
 
 # ---- build -----------------------------------------------------------------
@@ -38,8 +41,9 @@ build_s=$((SECONDS - started))
 
 core=$(find "$build" -maxdepth 2 -name '_core*.so' -print -quit)
 [ -n "$core" ] || { echo "sanitizers: no _core module under $build" >&2; exit 1; }
+imports=$(nm -D --undefined-only "$core")
 for symbol in __asan_init __ubsan_handle_; do
-  nm -D --undefined-only "$core" | grep -q "$symbol" \
+  grep -q "$symbol" <<<"$imports" \
     || { echo "sanitizers: $core is not instrumented ($symbol missing)" >&2; exit 1; }
 done
 
@@ -55,13 +59,12 @@ cp "$core" "$pkg/logsketch/"
 # exception machinery.
 libasan=$(readlink -f "$(g++ -print-file-name=libasan.so)")
 libstdcxx=$(readlink -f "$(g++ -print-file-name=libstdc++.so)")
-rm -rf "$logs" && mkdir -p "$logs"
 # detect_leaks=0: CPython keeps its interned objects alive until exit by design.
 # allocator_may_return_null=1: a huge numpy allocation is a MemoryError, as
-# without ASan.  log_path: reports of every process, subprocesses included,
-# land in files that decide the verdict below.
-export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1:log_path=$logs/asan"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
+# without ASan.  abort_on_error=1: a finding raises SIGABRT, on which pytest's
+# faulthandler prints the Python stack, i.e. the test that hit it.
+export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 export LD_PRELOAD="$libasan:$libstdcxx"
 export PYTHONMALLOC=malloc            # every Python object through ASan's allocator
 export OPENBLAS_NUM_THREADS=1         # numpy's uninstrumented BLAS: no busy-waiting workers on a small CI machine
@@ -71,23 +74,21 @@ export PYTHONPATH="$pkg${PYTHONPATH:+:$PYTHONPATH}"
 loaded=$("$py" -c "import logsketch._core as c; print(c.__file__)")
 [ "${loaded#"$pkg"/}" != "$loaded" ] || { echo "sanitizers: imported $loaded, not the instrumented copy" >&2; exit 1; }
 
-# The whole CPU suite; tests/gpu skips without a device and is left out.
-echo "+ pytest tests under ASan + UBSan"
-set +e
-"$py" -m pytest -q -rs -p no:cacheprovider --ignore="$root/tests/gpu" "$root/tests"
-rc=$?
-set -e
+# The whole CPU suite, one pytest process per test file: the first finding
+# ends its process, and the other files still run.  tests/gpu skips without a
+# device and is left out.  --capture=sys: reports written to fd 2 reach the
+# log even when the process dies.
+[ $# -gt 0 ] || set -- $(find "$root/tests" -maxdepth 1 -name 'test_*.py' | sort)
+failed=()
+for target in "$@"; do
+  echo "+ pytest $target under ASan + UBSan"
+  "$py" -m pytest -q -rs -p no:cacheprovider --capture=sys "$target" 2>&1 | tee "$log" \
+    || failed+=("$(basename "$target")")
+  findings=$((findings + $(grep -c -E 'runtime error:|ERROR: AddressSanitizer' "$log" || true)))
+done
 unset LD_PRELOAD
 
-reports=$(find "$logs" -type f | sort)
-if [ -n "$reports" ]; then
-  for report in $reports; do
-    echo "==== $report"
-    cat "$report"
-  done
-fi
 verdict=clean
-[ -z "$reports" ] || verdict="$(echo "$reports" | wc -l) sanitizer report(s)"
-[ "$rc" -eq 0 ] || verdict="$verdict, pytest exit $rc"
+[ ${#failed[@]} -eq 0 ] || verdict="failed: ${failed[*]}; $findings sanitizer report(s)"
 echo "sanitizers: $verdict; build ${build_s}s, total $((SECONDS - started))s"
-[ -z "$reports" ] && [ "$rc" -eq 0 ]
+[ ${#failed[@]} -eq 0 ]
