@@ -7,7 +7,7 @@
 # stay as they are.  The instrumented _core goes into a throwaway copy of the
 # Python package, which PYTHONPATH puts ahead of the installed one.
 #
-# Usage: tools/ci/sanitizers.sh [pytest arguments]   (default: the CPU suite)
+# Usage: tools/ci/sanitizers.sh [pytest arguments]   (default: the CPU suite, below)
 # Uses the .venv that the CI test command created at the repository root; the
 # build in build-sanitizers/ is incremental.
 # Environment: LOGSKETCH_SANITIZER_JOBS (build parallelism, default 2).
@@ -74,18 +74,24 @@ export PYTHONPATH="$pkg${PYTHONPATH:+:$PYTHONPATH}"
 loaded=$("$py" -c "import logsketch._core as c; print(c.__file__)")
 [ "${loaded#"$pkg"/}" != "$loaded" ] || { echo "sanitizers: imported $loaded, not the instrumented copy" >&2; exit 1; }
 
-# The whole CPU suite, one pytest process per test file: the first finding
-# ends its process, and the other files still run.  tests/gpu skips without a
-# device and is left out.  --capture=sys: reports written to fd 2 reach the
-# log even when the process dies.
-[ $# -gt 0 ] || set -- $(find "$root/tests" -maxdepth 1 -name 'test_*.py' | sort)
+# The CPU suite, one pytest process per test file: the first finding ends its
+# process, and the other files still run.  Left out: tests/gpu (skips without a
+# device) and test_reference.py (the plain-numpy references against hand-worked
+# values: it never calls the compiled core, and is the slowest file under ASan).
+# --capture=sys: reports written to fd 2 reach the log even when the process dies.
 failed=()
-for target in "$@"; do
-  echo "+ pytest $target under ASan + UBSan"
-  "$py" -m pytest -q -rs -p no:cacheprovider --capture=sys "$target" 2>&1 | tee "$log" \
-    || failed+=("$(basename "$target")")
+run_pytest() {
+  echo "+ pytest $* under ASan + UBSan"
+  "$py" -m pytest -q -rs -p no:cacheprovider --capture=sys "$@" 2>&1 | tee "$log" || failed+=("${*##*/}")
   findings=$((findings + $(grep -c -E 'runtime error:|ERROR: AddressSanitizer' "$log" || true)))
-done
+}
+if [ $# -gt 0 ]; then
+  run_pytest "$@"
+else
+  for file in "$root"/tests/test_*.py; do
+    [ "${file##*/}" = test_reference.py ] || run_pytest "$file"
+  done
+fi
 unset LD_PRELOAD
 
 verdict=clean
