@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI: the compiled core built with AddressSanitizer + UndefinedBehaviorSanitizer
-# (GCC), and the CPU test suite run against it.  Any sanitizer report fails the
-# job, also one from a subprocess that a test started.
+# (GCC), and the CPU test suite run against it.  A sanitizer report aborts the
+# process and so fails the job; one from a subprocess fails the test that
+# started it.
 #
 # The sanitizer flags come in on the cmake command line, so the build files
 # stay as they are.  The instrumented _core goes into a throwaway copy of the
