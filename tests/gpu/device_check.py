@@ -47,7 +47,7 @@ def covering_subset(items):
     """The items to keep: a greedy cover of each test function's value pairs."""
     groups = {}
     for item in items:
-        key = (str(getattr(item, "path", item.fspath)), getattr(item, "originalname", item.name))
+        key = (str(item.path), getattr(item, "originalname", item.name))
         groups.setdefault(key, []).append(item)
     keep = set()
     for group in groups.values():
