@@ -28,7 +28,7 @@
 #             (default: a venv made in WORK_DIR and filled from the index)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-budget_mib=64  # docs/packaging.md: why 64 MiB
+budget_mib=8  # docs/packaging.md: why 8 MiB
 
 if [ $# -ge 1 ]; then
   work=$(mkdir -p "$1" && cd "$1" && pwd)
