@@ -174,9 +174,15 @@ def summary(work: Path, out: Path) -> int:
             benches[path.stem] = {"unreadable": str(exc)}
     (out / "bench.json").write_text(json.dumps(benches, indent=1) + "\n")
     failed = [s["step"] for s in steps if s["rc"] != 0]
+    # A step that passed without doing its work: every test skipped, or a
+    # benchmark that skipped itself (no torch, no device, no CUDA module).
+    idle = [s["step"] for s in steps if s["rc"] == 0 and (
+        ("tests" in s and s["tests"]["passed"] == 0)
+        or (s["step"].startswith("bench_") and f"bench-{s['step']}" not in benches))]
     result = {
-        "ok": not failed,
+        "ok": not failed and not idle,
         "failed_steps": failed,
+        "idle_steps": idle,
         "total_seconds": sum(s["seconds"] for s in steps),
         "steps": steps,
     }
@@ -184,7 +190,7 @@ def summary(work: Path, out: Path) -> int:
     if env.exists():
         result["environment"] = json.loads(env.read_text())
     (out / "summary.json").write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps({k: result[k] for k in ("ok", "failed_steps", "total_seconds")}))
+    print(json.dumps({k: result[k] for k in ("ok", "failed_steps", "idle_steps", "total_seconds")}))
     return 0
 
 

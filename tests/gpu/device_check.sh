@@ -17,8 +17,10 @@
 #               run per family; racecheck on all of them in one run
 #   5. bench    each bench/bench_*_gpu.py at --size small, then at its default
 #               size (full)
-#   6. summary  OUT/summary.json (every step's status, seconds and test counts)
-#               and OUT/bench.json (the benchmarks' own JSON)
+#   6. summary  OUT/summary.json (every step's status, seconds and test counts;
+#               "ok" only when every step passed and none was idle: all its
+#               tests skipped, or a benchmark that skipped itself) and
+#               OUT/bench.json (the benchmarks' own JSON)
 #
 # OUT (default $OUT, else ./device-check-out) receives 7 files: summary.json,
 # bench.json, env.log, build.log, tests.log, sanitizer.log, bench.log.  Each
@@ -246,7 +248,7 @@ timeout_arg=()
 "$python" -c "import pytest_timeout" 2>/dev/null && timeout_arg=(--timeout "$per_test_timeout")
 for fam in "${families[@]}"; do
   # shellcheck disable=SC2046
-  step "tests-$fam" "$cap_tests" tests "covering subset" -- "$python" -m pytest -q -rfE -p device_check \
+  step "tests-$fam" "$cap_tests" tests "covering subset" -- "$python" -m pytest -q -rfEs -p device_check \
     -p no:cacheprovider "${timeout_arg[@]}" --junitxml "$work/junit-tests-$fam.xml" $(test_files "$fam")
 done
 
