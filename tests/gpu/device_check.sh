@@ -219,8 +219,8 @@ build_and_list() {
   pkg=$(cd / && "$python" -c "import logsketch, os; print(os.path.dirname(logsketch.__file__))") || return
   for so in "$pkg"/_cuda*.so; do
     echo "--- $so"
-    cuobjdump --list-elf "$so"
-    cuobjdump --list-ptx "$so"
+    cuobjdump --list-elf "$so" || echo "(cuobjdump --list-elf failed)"
+    cuobjdump --list-ptx "$so" || echo "(no PTX: expected for a 90-real build)"
   done
 }
 if [ "$build" = 1 ]; then
