@@ -8,8 +8,9 @@
 #   2. tools/ci/wheel_repair.sh: auditwheel into a manylinux wheel, which must
 #      stay under the size budget below.
 #   3. A fresh venv gets the repaired wheel and the test extras, binary wheels
-#      only, under a PATH that holds python3 and a shell and no compiler
-#      (checked: gcc, g++, cc, c++, nvcc and cmake must be missing).
+#      only, under a PATH that holds python3, a shell and a few basic tools
+#      and no compiler (checked: gcc, g++, cc, c++, nvcc, cmake and ld must
+#      be missing).
 #   4. The tests run from a copy of the project without python/, so that
 #      `import logsketch` can only find the installed package (checked, and
 #      tests/test_packaging.py checks it again under LOGSKETCH_TEST_INSTALLED);
@@ -68,13 +69,14 @@ if [ "$size" -gt $((budget_mib * 1024 * 1024)) ]; then
 fi
 
 # ---- 3./4. install without compilers and test --------------------------------
-# A PATH of symlinks to the few programs the tests need.
+# A PATH of symlinks to the programs the tests need: python3, a shell and the
+# basic tools the device check's dry run uses; no compiler, linker or CMake.
 nocc=$work/nocc-bin
 rm -rf "$nocc" && mkdir -p "$nocc"
-for tool in python3 sh bash env; do
+for tool in python3 sh bash env dirname basename cat sort sed grep head tail tr mktemp rm mkdir ls timeout; do
   ln -s "$(command -v "$tool")" "$nocc/$tool"
 done
-for cc in gcc g++ cc c++ nvcc cmake; do
+for cc in gcc g++ cc c++ nvcc cmake ld; do
   if PATH=$nocc command -v "$cc" >/dev/null; then
     echo "FAIL: $cc is still on the test PATH" >&2
     exit 1
