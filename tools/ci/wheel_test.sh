@@ -20,7 +20,8 @@
 #      wheel of step 1 already compiled the CUDA modules from this same sdist,
 #      and they are two thirds of the build time.
 #
-# Measured on the 2-core CI machine (busy): see docs/packaging.md.
+# Measured on the 2-core CI machine, shared with other builds: about 27 min,
+# two thirds of it the two test runs (docs/packaging.md).
 #
 # usage: tools/ci/wheel_test.sh [WORK_DIR]
 #   WORK_DIR  where the dists, venvs and test copy go (default: a new temp
