@@ -18,7 +18,7 @@
 #   5. The sdist: pip builds it (compilers on PATH) into a second fresh venv,
 #      and steps 3-4 repeat.  Its build runs with LOGSKETCH_CUDA=OFF: the
 #      wheel of step 1 already compiled the CUDA modules from this same sdist,
-#      and they are two thirds of the build time.
+#      and compiling them again for three GPU targets would add minutes.
 #
 # Measured on the 2-core CI machine, shared with other builds: about 27 min,
 # two thirds of it the two test runs (docs/packaging.md).
