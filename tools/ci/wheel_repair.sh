@@ -7,7 +7,7 @@
 #                          _core finds it through its run path
 #                          $ORIGIN/../scipy_openblas32/lib (CMakeLists.txt) when
 #                          both packages share a site-packages, and
-#                          logsketch/_blas.py loads it by absolute path before
+#                          logsketch/_native.py loads it by absolute path before
 #                          _core in every other layout.  A vendored copy would
 #                          be a second OpenBLAS with the same symbols.
 #   libcuda.so.1           the NVIDIA driver: on no manylinux policy's list, it
@@ -16,7 +16,7 @@
 #   libcublas*, libcusolver*, libcusparse*, libnvJitLink*, libcudart*
 #                          cuBLAS/cuSOLVER of _cuda_linalg (and what they need):
 #                          from the nvidia-* wheels (its run path and
-#                          logsketch/_gpu.py's preload) or a CUDA toolkit.
+#                          logsketch/_native.py's preload) or a CUDA toolkit.
 #                          Vendored, they would add over 600 MiB.
 #
 # usage: tools/ci/wheel_repair.sh WHEEL DEST_DIR     (AUDITWHEEL: the command, default auditwheel)
