@@ -24,7 +24,7 @@ from .jl import JLDistortion, jl_components, jl_distortion, jl_min_dim, jl_proje
 from .mitchell import mitchell_divide, mitchell_matmul, mitchell_multiply
 from .rsvd import randomized_svd
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "__version__",
