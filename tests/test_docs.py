@@ -2,10 +2,10 @@
 with .ci/run, docs/benchmarks.md with bench/results, links with the tree."""
 
 import importlib.util
-
-import pytest
 import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
