@@ -153,7 +153,7 @@ def _mitchell_binary_cases(name):
         cases.append(Case(f"a {label}", fn, (x, b), {}, expect, names=["a"]))
         cases.append(Case(f"b {label}", fn, (b, x), {}, expect, names=["b"]))
     for label, x, expect in array_variants(a.astype(np.float64)):
-        if expect == "same":
+        if expect == "same" and "big-endian" not in label:  # a big-endian out= is another dtype
             out = x if x.flags.writeable else None
             if out is not None:
                 cases.append(Case(f"out= {label}", fn, (a.astype(np.float64), b.astype(np.float64)),
@@ -202,8 +202,6 @@ def _mitchell_matmul_cases():
         Case("out= negative strides", fn, (a, b), {"out": np.zeros((7, 6), np.float32)[::-1, ::-1]}, "same"),
         Case("out= unaligned", fn, (a, b), {"out": _unaligned(np.zeros((7, 6), np.float32))}, "same"),
         Case("out= overlaps a", fn, (a.copy(),), {}, "any"),
-        Case("huge inner dim", fn, (np.broadcast_to(np.float32(1), (2, HUGE)), np.broadcast_to(np.float32(1), (HUGE, 2))),
-             {}, "any"),
     ]
     for value, expect in BOOL_BAD:
         cases.append(Case(f"compensated={value!r}", fn, (a, b), {"compensated": value}, expect,
@@ -234,7 +232,6 @@ def _jl_project_cases():
     bad.indices[0] = 10**6  # an index past n_features
     cases += [
         Case("X sparse", fn, (S, 8), {"kind": "sparse"}, "result"),
-        Case("X sparse big-endian", fn, (S.astype(">f4"), 8), {}, "any"),
         Case("X sparse int64 indices", fn, (_mixed_index_csr(S), 8), {}, "result"),
         Case("X sparse complex", fn, (S.astype(np.complex64), 8), {}, "error", names=["X"]),
         Case("X sparse index out of range", fn, (bad, 8), {}, "any"),
@@ -309,12 +306,14 @@ def _jl_distortion_cases():
             cases.append(Case(f"Y {label}", fn, (X, _fit_rows(x, Y)), {"n_pairs": 20}, expect, names=["Y"],
                               compare="distortion"))
     for value, expect in INT_BAD + [(0, "error")]:
-        if value == 2**31:
-            expect = "result"
+        if value is None or value in (2**31, 2**63, 2**64):
+            expect = "result"  # documented: None or at least all pairs uses every pair
         cases.append(Case(f"n_pairs={value!r}", fn, (X, Y), {"n_pairs": value}, expect, names=["n_pairs"],
                           compare="distortion"))
     for value, expect in SEED_BAD:
-        cases.append(Case(f"seed={value!r}", fn, (X, Y), {"seed": value}, expect, names=["seed"],
+        if value is None or value == 2**64 or value == 2**70:
+            expect = "any"  # numpy's default_rng takes None and any non-negative int
+        cases.append(Case(f"seed={value!r}", fn, (X, Y), {"seed": value, "n_pairs": 20}, expect, names=["seed"],
                           compare="distortion"))
     cases.append(Case("rows differ", fn, (X, Y[:5]), {}, "error"))
     return cases
@@ -350,7 +349,7 @@ def _rsvd_cases():
                           names=["n_components"]))
     for param in ("n_oversamples", "n_iter"):
         for value, expect in INT_BAD:
-            if value == 2**31 and param == "n_oversamples":
+            if value in (2**31, 2**63, 2**64) and param == "n_oversamples":
                 expect = "result"  # l = min(k + p, m, n)
             if value == 2**31 and param == "n_iter":
                 expect = "error"  # documented range [0, 2**31 - 1]
@@ -449,7 +448,7 @@ def _entropy_scale_cases():
                           ([1, 2, 3], "result"), (np.array([1, 2], object), "any")]:
         cases.append(Case(f"n={value!r}", fn, (value, 64), {}, expect, names=["n"], compare="none"))
     for value, expect in INT_BAD + [(0, "error")]:
-        cases.append(Case(f"head_dim={value!r}", fn, (16, value), {}, "result" if value == 2**31 else expect,
+        cases.append(Case(f"head_dim={value!r}", fn, (16, value), {}, "result" if value in (2**31, 2**63, 2**64) else expect,
                           names=["head_dim"], compare="none"))
     for value, expect in REAL_BAD + [(1.0, "error"), (0.0, "error")]:
         cases.append(Case(f"base={value!r}", fn, (16, 64), {"base": value}, expect, names=["base"], compare="none"))
@@ -490,8 +489,11 @@ def _estimator_cases():
 
     for cls, good in ((logsketch.JLProjection, {"n_components": 5}), (logsketch.RandomizedSVD, {"n_components": 3})):
         for label, x, expect in array_variants(X, nan_inf="any", accepts_empty=False):
-            if label.startswith("as ") or label in ("int64", "int32 big-endian", "uint8", "bool"):
-                expect = "any"
+            if label.startswith("huge"):
+                continue  # scikit-learn's own finite check would sum all 2**40 rows
+            if label.startswith("as ") or label in ("int64", "int32 big-endian", "uint8", "bool", "object", "str",
+                                                    "bytes"):
+                expect = "any"  # scikit-learn's check_array converts what it can
             if label == "zero strides" and cls is logsketch.RandomizedSVD:
                 expect = "any"
             cases.append(Case(f"{cls.__name__} X {label}", fit_transform(cls, good, x), (), {}, expect,
@@ -537,6 +539,8 @@ FUNCTIONS = {
 def _snapshot(value):
     """Bytes of every array inside value (numpy arrays, scipy.sparse parts), to detect a changed input."""
     if isinstance(value, np.ndarray):
+        while value.nbytes > (1 << 26) and isinstance(value.base, np.ndarray):
+            value = value.base  # a huge zero-stride view: its small base holds every byte
         if value.dtype == object:
             return ("object", value.shape, [repr(v) for v in value.ravel().tolist()])
         return (value.dtype.str, value.shape, value.tobytes())
@@ -591,7 +595,8 @@ def check(case):
     """None if the case behaves as documented, else why not."""
     import logsketch
 
-    inputs = list(case.args) + list(case.kwargs.values())
+    # out= is written by design; every other argument must come back unchanged
+    inputs = list(case.args) + [x for k, x in case.kwargs.items() if k != "out"]
     before = [_snapshot(x) for x in inputs]
     threads, simd = logsketch.get_num_threads(), logsketch.get_simd_level()
     try:
@@ -612,6 +617,8 @@ def check(case):
     if error is not None:
         if case.expect in ("result", "same"):
             return f"raised {type(error).__name__} where a result is documented: {error}"
+        if isinstance(error, MemoryError) and case.expect == "any":
+            return None  # a valid but too large request: numpy's message is enough
         if not _names_ok(error, case.names):
             return f"{type(error).__name__} message does not name {' or '.join(case.names)}: {error}"
         return None
