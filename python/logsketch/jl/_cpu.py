@@ -26,13 +26,26 @@ def project(X, spec):
     return out
 
 
+def _too_big(spec, exc_type):
+    return exc_type(f"R of n_components x n_features = {spec.k} x {spec.d} does not fit in memory; "
+                    "jl_project applies it without materializing it")
+
+
 def components(spec, dtype):
     """R of ``spec``: dense (k, d), or a scipy.sparse.csr_array for the sparse kind."""
     if spec.kind == "sparse":
         import scipy.sparse
 
-        data, indices, indptr = _core.jl_sparse_components(spec.k, spec.d, spec.seed, spec.density, dtype.name)
+        try:
+            data, indices, indptr = _core.jl_sparse_components(spec.k, spec.d, spec.seed, spec.density, dtype.name)
+        except MemoryError:
+            raise _too_big(spec, MemoryError) from None
         return scipy.sparse.csr_array((data, indices, indptr), shape=(spec.k, spec.d))
-    out = np.empty((spec.k, spec.d), dtype=dtype)
+    if spec.k * spec.d > np.iinfo(np.intp).max // dtype.itemsize:
+        raise _too_big(spec, ValueError)
+    try:
+        out = np.empty((spec.k, spec.d), dtype=dtype)
+    except MemoryError:
+        raise _too_big(spec, MemoryError) from None
     _core.jl_dense_components(out, spec.kind, spec.seed, spec.density)
     return out
