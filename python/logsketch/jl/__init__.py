@@ -83,6 +83,8 @@ from . import _cpu
 from ._spec import KINDS  # noqa: F401  (the kinds, for users of this module)
 from ._spec import components_dtype, data_spec, matrix_spec
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
 __all__ = ["JLDistortion", "jl_components", "jl_distortion", "jl_min_dim", "jl_project"]
 
 
@@ -256,6 +258,12 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
     >>> bool(d.max_distortion < 0.5)
     True
     """
+    if type(X) is np.ndarray:  # the common call: an aligned C-contiguous float32/float64 matrix, used in place
+        dtype = X.dtype
+        if (dtype is _F32 or dtype is _F64) and X.ndim == 2:
+            flags = X.flags
+            if flags.aligned and flags.c_contiguous:
+                return _cpu.project_dense(X, data_spec(X.shape, n_components, kind, density, seed))
     if backend_of(X) == "cuda":
         from . import _cuda as backend
     else:

@@ -17,12 +17,18 @@ def as_input(X):
 
 def project(X, spec):
     """X @ R.T for X from :func:`as_input` and R of ``spec``."""
+    if not issparse(X):
+        return project_dense(X, spec)
     n = X.shape[0]
     out = np.empty((n, spec.k), dtype=X.dtype)
-    if issparse(X):
-        _core.jl_project_csr(X.data, X.indices, X.indptr, n, spec.d, out, spec.kind, spec.k, spec.seed, spec.density)
-    else:
-        _core.jl_project_dense(X, out, spec.kind, spec.k, spec.seed, spec.density)
+    _core.jl_project_csr(X.data, X.indices, X.indptr, n, spec.d, out, spec.kind, spec.k, spec.seed, spec.density)
+    return out
+
+
+def project_dense(X, spec):
+    """X @ R.T for a native aligned float32/float64 ndarray X."""
+    out = np.empty((X.shape[0], spec.k), dtype=X.dtype)
+    _core.jl_project_dense(X, out, spec.kind, spec.k, spec.seed, spec.density)
     return out
 
 

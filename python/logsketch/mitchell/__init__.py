@@ -54,6 +54,26 @@ def _fast(x, dtype):
     return type(x) is np.ndarray and x.dtype is dtype and x.flags.aligned
 
 
+def _owner(x):
+    """The ndarray that owns x's memory when numpy says so, else None."""
+    if x.flags.owndata:
+        return x
+    base = x.base
+    return base if type(base) is np.ndarray and base.flags.owndata else None
+
+
+def _apart(out, out_owner, x):
+    """out is x itself or shares no memory with it: arrays of different owners
+    are disjoint (the cheap test), otherwise numpy's bounds test."""
+    if out is x:
+        return True
+    if out_owner is not None:
+        owner = _owner(x)
+        if owner is not None and owner is not out_owner:
+            return True
+    return not np.may_share_memory(out, x)
+
+
 def _binary(a, b, op, compensated, out):
     if compensated is not False and compensated is not True:
         compensated = check_bool(compensated, "compensated")
@@ -69,10 +89,12 @@ def _binary(a, b, op, compensated, out):
                 result = np.empty_like(a)
                 _core.mitchell_binary(a, b, result, op, compensated)
                 return result
-            if _fast(out, dtype) and out.shape == a.shape and out.flags.writeable and (
-                    (out is a or not np.may_share_memory(out, a)) and (out is b or not np.may_share_memory(out, b))):
-                _core.mitchell_binary(a, b, out, op, compensated)
-                return out
+            if type(out) is np.ndarray and out.dtype is dtype and out.shape == a.shape:
+                flags = out.flags
+                owner = _owner(out)
+                if flags.aligned and flags.writeable and _apart(out, owner, a) and _apart(out, owner, b):
+                    _core.mitchell_binary(a, b, out, op, compensated)
+                    return out
     spec = Spec(op, compensated)
     if backend_of(a, b, out) == "cuda":
         from . import _cuda
