@@ -151,7 +151,7 @@ def attention(q, k, v, *, causal=False, scale="entropy", base=512, min_scale=Non
         a non-finite min_scale or scale, an unknown scale name.
     """
     s = spec(causal, scale, base, min_scale, return_lse)
-    if backend_of(q, k, v) == "cuda":
+    if type(q) is not np.ndarray and backend_of(q, k, v) == "cuda":  # a numpy q never runs on a device
         check_shapes(shape_of(q, "q"), shape_of(k, "k"), shape_of(v, "v"))
         from . import _cuda
 
