@@ -13,6 +13,16 @@ The coercion policy
   does (``integers=True``).
 - Python floats are weakly typed, as in numpy: ``f(x32, 2.0)`` stays float32
   (:func:`result_float_dtype`).
+- Byte order and alignment: the kernels read native-byte-order, aligned
+  memory only.  An input in the other byte order (``'>f4'`` on a
+  little-endian machine, integer index arrays too) or unaligned (numpy's
+  ``flags.aligned`` False) is copied once, here, to a native aligned array of
+  the same values (:func:`kernel_array`); its dtype counts as the native one
+  in every dtype check (:func:`native_dtype`).  An ``out=`` that is not so is
+  computed into a native aligned temporary and copied into ``out``
+  (:func:`out_buffer`, :func:`write_back`).
+- Sparse index arrays (CSR/CSC ``indices`` and ``indptr``) of different
+  integer widths are both converted to the wider one (:func:`common_index`).
 """
 
 from __future__ import annotations
@@ -49,6 +59,8 @@ def check_seed(seed):
 
 def check_bool(value, name, *, allow_auto=False):
     """A bool (numpy bools too), or the string "auto" when allowed."""
+    if value is True or value is False:
+        return value
     if allow_auto and isinstance(value, str) and value == "auto":
         return value
     if not isinstance(value, (bool, np.bool_)):
@@ -79,7 +91,52 @@ def check_real(value, name, *, what="a real number", allow_none=False):
     return value
 
 
-# --------------------------------------------------------------------------- dtypes
+# --------------------------------------------------------------------------- dtypes and memory
+
+
+def native_dtype(dtype):
+    """``dtype`` in the machine's byte order (the dtype every check compares)."""
+    return dtype if dtype.isnative else dtype.newbyteorder("=")
+
+
+def kernel_array(arr, dtype=None):
+    """``arr`` as a kernel may read it: of ``dtype`` (default: its own in native
+    byte order), native byte order and aligned.
+
+    The array itself when it already is; otherwise one copy of the same values
+    in the same memory order (a non-native or unaligned array never reaches a
+    kernel: SIMD loads assume whole-element addresses and native words).
+    """
+    own = arr.dtype
+    if dtype is None:
+        dtype = native_dtype(own)
+    if (own is dtype or own == dtype) and arr.flags.aligned:
+        return arr
+    return arr.astype(dtype, order="K")
+
+
+def out_buffer(out):
+    """Where a kernel writes the result meant for ``out``: ``out`` itself when it
+    is native and aligned, else a native aligned temporary of its shape that
+    :func:`write_back` copies into ``out`` after the call."""
+    if out.dtype.isnative and out.flags.aligned:
+        return out
+    return np.empty(out.shape, dtype=native_dtype(out.dtype))
+
+
+def write_back(buffer, out):
+    """Copy ``buffer`` (from :func:`out_buffer`) into ``out`` unless it is ``out``."""
+    if buffer is not out:
+        np.copyto(out, buffer)
+    return out
+
+
+def common_index(indices, indptr):
+    """Sparse index arrays as the kernels take them: one native integer width
+    (the wider of the two; int32 or int64), aligned."""
+    width = max(indices.dtype.itemsize, indptr.dtype.itemsize, 4)
+    dtype = np.dtype(np.int64) if width > 4 else np.dtype(np.int32)
+    return kernel_array(indices, dtype), kernel_array(indptr, dtype)
 
 
 def float_dtype(dtype, name, *, integers):
@@ -97,7 +154,7 @@ def float_dtype(dtype, name, *, integers):
         if dtype.kind == "f" and dtype.itemsize == 2:
             return np.dtype(np.float32)
         if dtype.kind == "f" and dtype.itemsize in (4, 8):
-            return np.dtype(dtype.type)  # native byte order
+            return native_dtype(dtype)
         if integers and dtype.kind in "iub":
             return np.dtype(np.float64)
     if integers:
@@ -106,7 +163,7 @@ def float_dtype(dtype, name, *, integers):
 
 
 def check_float_dtype(dtype, name, allowed):
-    dtype = np.dtype(dtype)
+    dtype = native_dtype(np.dtype(dtype))
     if dtype not in allowed:
         names = ", ".join(str(d) for d in allowed)
         raise TypeError(f"{name} must have a float dtype ({names}); got {dtype}")
@@ -121,10 +178,11 @@ def as_array(x, name, what="an array of floats"):
 
 
 def as_float_array(x, name, allowed):
-    """``np.asarray(x)``, refusing anything but the float dtypes in ``allowed``."""
+    """``np.asarray(x)`` refusing anything but the float dtypes in ``allowed`` (either
+    byte order), as a :func:`kernel_array` (native, aligned)."""
     arr = as_array(x, name)
     check_float_dtype(arr.dtype, name, allowed)
-    return arr
+    return kernel_array(arr)
 
 
 def _dtype_of(x):
@@ -181,14 +239,15 @@ def as_sparse(X, name, *, integers, formats=("csr",)):
     dtype = float_dtype(X.dtype, name, integers=integers)
     if X.format not in formats:
         X = X.tocsr()  # COO, LIL, ...: one conversion, never densified
-    if X.dtype != dtype:
-        X = X.astype(dtype)
+    if X.dtype != dtype or not X.data.flags.aligned:
+        X = X.astype(dtype)  # a copy: native byte order, aligned
+    indices, indptr = common_index(X.indices, X.indptr)
+    if indices is not X.indices or indptr is not X.indptr:
+        X = X.copy()
+        X.indices, X.indptr = indices, indptr
     if not X.has_canonical_format:
         X = X.copy()
         X.sum_duplicates()
-    if X.indices.dtype != X.indptr.dtype:
-        X = X.copy()
-        X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
     return X
 
 
@@ -199,5 +258,5 @@ def as_dense_matrix(X, name, *, integers, what):
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}")
     if arr.dtype != dtype or not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
-        arr = np.ascontiguousarray(arr, dtype=dtype)
+        arr = np.ascontiguousarray(arr, dtype=dtype)  # native byte order, aligned
     return arr

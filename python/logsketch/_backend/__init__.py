@@ -38,8 +38,9 @@ _DETECTORS = (("cuda", is_cuda_array),)
 
 def backend_of(*arrays) -> str:
     """The backend that runs a call on ``arrays``: "cuda" or "numpy"."""
+    others = [x for x in arrays if x is not None and type(x) is not np.ndarray]  # numpy arrays are numpy's
     for name, detects in _DETECTORS:
-        for x in arrays:
+        for x in others:
             if detects(x):
                 return name
     return "numpy"

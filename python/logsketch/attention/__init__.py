@@ -36,8 +36,9 @@ entries from 0, non-decreasing, ending at the totals), as flash-attn's varlen
 API; out (total_q, heads_q, d_v), lse (heads_q, total_q).
 
 On the CPU: float16, float32 and float64 (inputs of different float dtypes are
-promoted to the widest, a copy); float16 and float32 accumulate in float32,
-float64 in float64; out has the input dtype, lse is float32 (float64 for
+promoted to the widest, a copy; so are arrays in the non-native byte order
+and unaligned ones, and kv_lengths / cu_seqlens of any byte order); float16
+and float32 accumulate in float32, float64 in float64; out has the input dtype, lse is float32 (float64 for
 float64 inputs).  bfloat16 is refused (numpy has no native bfloat16: convert
 to float32).  Head dims 1..256, d and d_v independent.  Any strides with a
 contiguous last dimension are read in place (so a (batch, seq, heads, d) array
@@ -98,7 +99,14 @@ def entropy_scale(n, head_dim, *, base=512, min_scale=None):
         raise TypeError(f"head_dim must be an int; got {type(head_dim).__name__}")
     if head_dim < 1:
         raise ValueError(f"head_dim must be >= 1; got {head_dim}")
-    scalar = isinstance(n, numbers.Integral) and not isinstance(n, bool)
+    if isinstance(n, numbers.Integral) and not isinstance(n, bool):  # Python ints of any size, numpy ints
+        n = int(n)
+        if n < 1:
+            raise ValueError("n must be >= 1 (a row that sees no key has no scale)")
+        factor = math.log(n) / math.log(base)  # math.log takes ints past float range
+        if min_scale is not None:
+            factor = max(factor, min_scale)
+        return factor / math.sqrt(head_dim)
     arr = np.asarray(n)
     if isinstance(n, bool) or arr.dtype.kind not in "iu":
         raise TypeError(f"n must be an int or an integer array; got {type(n).__name__} ({arr.dtype})")
@@ -107,8 +115,7 @@ def entropy_scale(n, head_dim, *, base=512, min_scale=None):
     factor = np.log(arr.astype(np.float64)) / math.log(base)
     if min_scale is not None:
         factor = np.maximum(factor, min_scale)
-    lam = factor / math.sqrt(head_dim)
-    return float(lam) if scalar else lam
+    return factor / math.sqrt(head_dim)
 
 
 def attention(q, k, v, *, causal=False, scale="entropy", base=512, min_scale=None, kv_lengths=None,
@@ -144,7 +151,7 @@ def attention(q, k, v, *, causal=False, scale="entropy", base=512, min_scale=Non
         a non-finite min_scale or scale, an unknown scale name.
     """
     s = spec(causal, scale, base, min_scale, return_lse)
-    if backend_of(q, k, v) == "cuda":
+    if type(q) is not np.ndarray and backend_of(q, k, v) == "cuda":  # a numpy q never runs on a device
         check_shapes(shape_of(q, "q"), shape_of(k, "k"), shape_of(v, "v"))
         from . import _cuda
 

@@ -6,33 +6,46 @@ import numpy as np
 
 from .._backend import backend_of
 from .._native import _core
-from .._validate import as_array
+from .._validate import as_array, kernel_array, native_dtype
 from ._spec import MAX_SEQ, check_shapes, check_varlen_shapes, scale_of
 
 CPU_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_F16, _F32, _F64 = CPU_DTYPES
+_INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 
 def _as_input(x, name):
     arr = as_array(x, name)
-    if arr.dtype.name == "bfloat16":
-        raise TypeError(f"{name} is bfloat16, which the CPU kernels do not take (numpy has no native bfloat16); "
-                        "convert it to float32")
-    if arr.dtype not in CPU_DTYPES:
+    if native_dtype(arr.dtype) not in CPU_DTYPES:
+        if arr.dtype.name == "bfloat16":
+            raise TypeError(f"{name} is bfloat16, which the CPU kernels do not take (numpy has no native "
+                            "bfloat16); convert it to float32")
         raise TypeError(f"{name} must have a float dtype (float16, float32 or float64); got {arr.dtype}")
     return arr
+
+
+def _fast(x, dtype):
+    """The common operand: a plain C-contiguous aligned ndarray of ``dtype``
+    (a native float dtype, compared by identity); the kernels read it in place."""
+    if type(x) is not np.ndarray or x.dtype is not dtype:
+        return False
+    flags = x.flags
+    return flags.aligned and flags.c_contiguous
 
 
 def _cpu_arrays(q, k, v):
     """q, k, v as arrays of one dtype whose rows the kernels read in place
     (any strides, contiguous last dimension); others are copied."""
+    if type(q) is np.ndarray:
+        dtype = q.dtype
+        if (dtype is _F32 or dtype is _F16 or dtype is _F64) and _fast(q, dtype) and _fast(k, dtype) \
+                and _fast(v, dtype):
+            return q, k, v
     arrays = [_as_input(x, name) for x, name in ((q, "q"), (k, "k"), (v, "v"))]
-    dtype = np.result_type(*arrays)
+    dtype = np.result_type(*(native_dtype(arr.dtype) for arr in arrays))
     out = []
     for arr in arrays:
-        if arr.dtype != dtype:
-            arr = arr.astype(dtype)
-        if not arr.dtype.isnative:
-            arr = arr.astype(arr.dtype.newbyteorder("="))
+        arr = kernel_array(arr, dtype)  # native byte order, aligned
         in_place = (
             arr.flags.aligned
             and all(s % arr.itemsize == 0 for s in arr.strides)
@@ -51,6 +64,7 @@ def _check_kv_lengths(kv_lengths, batch, seq_k):
         raise TypeError("kv_lengths must be an integer array of shape (batch,)") from None
     if arr.dtype.kind not in "iu":
         raise TypeError(f"kv_lengths must be an integer array; got dtype {arr.dtype}")
+    arr = kernel_array(arr)  # any byte order
     if arr.shape != (batch,):
         raise ValueError(f"kv_lengths must have shape ({batch},); got {arr.shape}")
     if arr.size and (arr.min() < 0 or arr.max() > seq_k):
@@ -65,8 +79,9 @@ def _check_cu_seqlens(cu, name, total):
         arr = np.asarray(cu)
     except Exception:
         raise TypeError(f"{name} must be an int32 or int64 array") from None
-    if arr.dtype not in (np.dtype(np.int32), np.dtype(np.int64)):
+    if native_dtype(arr.dtype) not in _INDEX_DTYPES:
         raise TypeError(f"{name} must be an int32 or int64 array; got dtype {arr.dtype}")
+    arr = kernel_array(arr)  # any byte order
     if arr.ndim != 1 or arr.size < 1:
         raise ValueError(f"{name} must be 1-D with batch + 1 entries; got shape {arr.shape}")
     if arr[0] != 0:

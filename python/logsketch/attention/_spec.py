@@ -38,10 +38,23 @@ def check_scale(scale):
     return check_real(scale, "scale", what="'entropy', 'standard' or a float")
 
 
+_SPECS = {}  # the checked Specs of recent option values, keyed with their types: a call's options rarely change
+
+
 def spec(causal, scale, base, min_scale, return_lse):
     """The :class:`Spec` of the options of attention() and attention_varlen()."""
-    return Spec(check_bool(causal, "causal"), check_bool(return_lse, "return_lse"), check_scale(scale),
-                check_base(base), check_min_scale(min_scale))
+    key = (causal, return_lse, scale, base, min_scale, type(causal), type(return_lse), type(scale), type(base),
+           type(min_scale))
+    try:
+        return _SPECS[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable option, checked below
+        pass
+    s = Spec(check_bool(causal, "causal"), check_bool(return_lse, "return_lse"), check_scale(scale),
+             check_base(base), check_min_scale(min_scale))
+    if len(_SPECS) > 64:
+        _SPECS.clear()
+    _SPECS[key] = s
+    return s
 
 
 def scale_of(spec, d):
@@ -54,6 +67,8 @@ def scale_of(spec, d):
 
 
 def _check_head_dims(d, dv):
+    if 1 <= d <= MAX_HEAD_DIM and 1 <= dv <= MAX_HEAD_DIM:
+        return
     for name, x in (("head_dim of q and k", d), ("head_dim of v", dv)):
         if not 1 <= x <= MAX_HEAD_DIM:
             raise ValueError(f"{name} must be in [1, {MAX_HEAD_DIM}]; got {x}")
@@ -66,9 +81,9 @@ def _check_heads(qs, ks):
 
 def check_shapes(qs, ks, vs):
     """The shape rules of attention(), on plain tuples (numpy or CUDA arrays)."""
-    for name, s in (("q", qs), ("k", ks), ("v", vs)):
-        if len(s) != 4:
-            raise ValueError(f"{name} must have shape (batch, heads, seq, head_dim); got {s}")
+    if len(qs) != 4 or len(ks) != 4 or len(vs) != 4:
+        name, s = next((n, s) for n, s in (("q", qs), ("k", ks), ("v", vs)) if len(s) != 4)
+        raise ValueError(f"{name} must have shape (batch, heads, seq, head_dim); got {s}")
     if ks[0] != qs[0] or vs[0] != qs[0]:
         raise ValueError(f"q, k and v must have the same batch size; got {qs[0]}, {ks[0]}, {vs[0]}")
     if vs[1] != ks[1] or vs[2] != ks[2]:

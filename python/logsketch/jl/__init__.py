@@ -83,6 +83,8 @@ from . import _cpu
 from ._spec import KINDS  # noqa: F401  (the kinds, for users of this module)
 from ._spec import components_dtype, data_spec, matrix_spec
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
 __all__ = ["JLDistortion", "jl_components", "jl_distortion", "jl_min_dim", "jl_project"]
 
 
@@ -118,6 +120,8 @@ def jl_min_dim(n_samples, eps=0.1, *, rule="jl"):
     ValueError
         ``eps`` outside (0, 1), ``n_samples`` below 1, either not finite, or an
         unknown ``rule``.
+    OverflowError
+        ``eps`` so small that the number of components exceeds int64.
 
     Examples
     --------
@@ -136,10 +140,15 @@ def jl_min_dim(n_samples, eps=0.1, *, rule="jl"):
         raise ValueError(f"eps must be in (0, 1) (where the JL bound is defined); got {eps!r}")
     if np.any(~np.isfinite(n)) or np.any(n < 1):
         raise ValueError(f"n_samples must be a finite number >= 1; got {n_samples!r}")
-    if rule == "jl":
-        out = (4 * np.log(n) / ((e**2 / 2) - (e**3 / 3))).astype(np.int64)
-    else:
-        out = np.floor(8.33 * np.log(n)).astype(np.int64) + 1
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        if rule == "jl":
+            k = 4 * np.log(n) / ((e**2 / 2) - (e**3 / 3))
+        else:
+            k = np.floor(8.33 * np.log(n)) + 1
+    if np.any(~(k < 2.0**63)):  # eps**2 underflowing to 0 gives inf
+        raise OverflowError(f"eps={eps!r} is too small: the number of components for n_samples={n_samples!r} "
+                            "does not fit in an int64")
+    out = k.astype(np.int64)
     return int(out) if out.ndim == 0 else out
 
 
@@ -177,7 +186,11 @@ def jl_components(n_components, n_features, *, kind="gaussian", density="auto", 
         Non-integer ``n_components``, ``n_features`` or ``seed``; a ``dtype``
         other than float32/float64; a non-str ``kind``.
     ValueError
-        Values out of range (named), an unknown ``kind``.
+        Values out of range (named), an unknown ``kind``, a dense R with more
+        bytes than an address space holds.
+    MemoryError
+        R does not fit in memory (the message names n_components and
+        n_features).
 
     Examples
     --------
@@ -245,6 +258,12 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
     >>> bool(d.max_distortion < 0.5)
     True
     """
+    if type(X) is np.ndarray:  # the common call: an aligned C-contiguous float32/float64 matrix, used in place
+        dtype = X.dtype
+        if (dtype is _F32 or dtype is _F64) and X.ndim == 2:
+            flags = X.flags
+            if flags.aligned and flags.c_contiguous:
+                return _cpu.project_dense(X, data_spec(X.shape, n_components, kind, density, seed))
     if backend_of(X) == "cuda":
         from . import _cuda as backend
     else:
@@ -329,7 +348,7 @@ def jl_distortion(X, Y, n_pairs=1000, *, seed=0):
         How many distinct pairs to sample; None (or at least all pairs) uses
         every pair.
     seed : int
-        Seed of the pair sample (numpy's default_rng).
+        Seed of the pair sample (numpy's default_rng), an int >= 0.
 
     Returns
     -------
@@ -340,10 +359,10 @@ def jl_distortion(X, Y, n_pairs=1000, *, seed=0):
     Raises
     ------
     TypeError
-        Non-numeric X or Y, or a non-integer n_pairs.
+        Non-numeric X or Y, a non-integer n_pairs or seed.
     ValueError
-        X or Y not 2-D, different numbers of rows, fewer than 2 rows, or
-        n_pairs < 1.
+        X or Y not 2-D, different numbers of rows, fewer than 2 rows,
+        n_pairs < 1 or seed < 0.
 
     Examples
     --------
@@ -365,6 +384,7 @@ def jl_distortion(X, Y, n_pairs=1000, *, seed=0):
         raise ValueError(f"X and Y need at least 2 rows to form a pair; got {X.shape[0]}")
     if n_pairs is not None:
         n_pairs = check_int(n_pairs, "n_pairs", 1)
+    seed = check_int(seed, "seed", 0)
     if issparse(X):
         X = X.tocsr()
     pairs = _sample_pairs(X.shape[0], n_pairs, seed)

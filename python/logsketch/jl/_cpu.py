@@ -17,13 +17,24 @@ def as_input(X):
 
 def project(X, spec):
     """X @ R.T for X from :func:`as_input` and R of ``spec``."""
+    if not issparse(X):
+        return project_dense(X, spec)
     n = X.shape[0]
     out = np.empty((n, spec.k), dtype=X.dtype)
-    if issparse(X):
-        _core.jl_project_csr(X.data, X.indices, X.indptr, n, spec.d, out, spec.kind, spec.k, spec.seed, spec.density)
-    else:
-        _core.jl_project_dense(X, out, spec.kind, spec.k, spec.seed, spec.density)
+    _core.jl_project_csr(X.data, X.indices, X.indptr, n, spec.d, out, spec.kind, spec.k, spec.seed, spec.density)
     return out
+
+
+def project_dense(X, spec):
+    """X @ R.T for a native aligned float32/float64 ndarray X."""
+    out = np.empty((X.shape[0], spec.k), dtype=X.dtype)
+    _core.jl_project_dense(X, out, spec.kind, spec.k, spec.seed, spec.density)
+    return out
+
+
+def _too_big(spec, exc_type):
+    return exc_type(f"R of n_components x n_features = {spec.k} x {spec.d} does not fit in memory; "
+                    "jl_project applies it without materializing it")
 
 
 def components(spec, dtype):
@@ -31,8 +42,16 @@ def components(spec, dtype):
     if spec.kind == "sparse":
         import scipy.sparse
 
-        data, indices, indptr = _core.jl_sparse_components(spec.k, spec.d, spec.seed, spec.density, dtype.name)
+        try:
+            data, indices, indptr = _core.jl_sparse_components(spec.k, spec.d, spec.seed, spec.density, dtype.name)
+        except MemoryError:
+            raise _too_big(spec, MemoryError) from None
         return scipy.sparse.csr_array((data, indices, indptr), shape=(spec.k, spec.d))
-    out = np.empty((spec.k, spec.d), dtype=dtype)
+    if spec.k * spec.d > np.iinfo(np.intp).max // dtype.itemsize:
+        raise _too_big(spec, ValueError)
+    try:
+        out = np.empty((spec.k, spec.d), dtype=dtype)
+    except MemoryError:
+        raise _too_big(spec, MemoryError) from None
     _core.jl_dense_components(out, spec.kind, spec.seed, spec.density)
     return out

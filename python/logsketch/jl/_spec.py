@@ -35,7 +35,7 @@ def resolve_density(density, n_features):
     if isinstance(density, str):
         if density != "auto":
             raise ValueError(f"density must be 'auto' or a float in (0, 1]; got {density!r}")
-        return float(1 / np.sqrt(n_features))
+        return 1 / math.sqrt(n_features)  # correctly rounded, as np.sqrt
     if isinstance(density, bool) or not isinstance(density, numbers.Real):
         raise TypeError(f"density must be 'auto' or a float; got {type(density).__name__}")
     density = float(density)
@@ -46,8 +46,25 @@ def resolve_density(density, n_features):
     return density
 
 
+_SPECS = {}  # the checked MatrixSpecs of recent arguments, keyed with their types
+
+
 def matrix_spec(n_components, n_features, kind, density, seed):
     """The :class:`MatrixSpec` of the arguments; density is resolved for every kind."""
+    key = (n_components, n_features, kind, density, seed, type(n_components), type(n_features), type(kind),
+           type(density), type(seed))
+    try:
+        return _SPECS[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable argument, checked below
+        pass
+    spec = _matrix_spec(n_components, n_features, kind, density, seed)
+    if len(_SPECS) > 64:
+        _SPECS.clear()
+    _SPECS[key] = spec
+    return spec
+
+
+def _matrix_spec(n_components, n_features, kind, density, seed):
     k = check_int(n_components, "n_components", 1, MAX_DIM - 1)
     d = check_int(n_features, "n_features", 1, MAX_DIM - 1)
     kind = check_choice(kind, "kind", KINDS)

@@ -14,12 +14,11 @@ import numpy as np
 
 from .._backend import backend_of
 from .._native import _core
+from .._validate import check_bool
 from . import _cpu
 from ._spec import Spec
 
 __all__ = ["mitchell_multiply", "mitchell_divide", "mitchell_matmul"]
-
-_CPU_DTYPE_CHARS = "efd"
 
 _DEFINITION = """
     Definition (float32 shown; float64, float16 and bfloat16 alike with their
@@ -46,22 +45,57 @@ _DEFINITION = """
 """
 
 
+_F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _fast(x, dtype):
+    """True for the common operand: a plain ndarray of ``dtype`` (one of the
+    native float dtypes, compared by identity), aligned."""
+    return type(x) is np.ndarray and x.dtype is dtype and x.flags.aligned
+
+
+def _owner(x):
+    """The ndarray that owns x's memory when numpy says so, else None."""
+    if x.flags.owndata:
+        return x
+    base = x.base
+    return base if type(base) is np.ndarray and base.flags.owndata else None
+
+
+def _apart(out, out_owner, x):
+    """out is x itself or shares no memory with it: arrays of different owners
+    are disjoint (the cheap test), otherwise numpy's bounds test."""
+    if out is x:
+        return True
+    if out_owner is not None:
+        owner = _owner(x)
+        if owner is not None and owner is not out_owner:
+            return True
+    return not np.may_share_memory(out, x)
+
+
 def _binary(a, b, op, compensated, out):
-    # The common call, two numpy arrays of one float dtype and shape, skips the
-    # general path's conversions (7 us of a 2^16-element call's 14 us).
-    if (
-        out is None
-        and type(a) is np.ndarray
-        and type(b) is np.ndarray
-        and a.dtype == b.dtype
-        and a.shape == b.shape
-        and a.dtype.char in _CPU_DTYPE_CHARS
-        and a.ndim
-    ):
-        result = np.empty_like(a, order="K")
-        _core.mitchell_binary(a, b, result, op, bool(compensated))
-        return result
-    spec = Spec(op, bool(compensated))
+    if compensated is not False and compensated is not True:
+        compensated = check_bool(compensated, "compensated")
+    # The common call, numpy arrays of one native float dtype and one shape,
+    # aligned: the minimum checks (the binding checks dtypes, shapes and
+    # writeability again), then the compiled call.  Anything else takes the
+    # general path.
+    if type(a) is np.ndarray:
+        dtype = a.dtype
+        if (dtype is _F32 or dtype is _F64 or dtype is _F16) and a.ndim and a.flags.aligned \
+                and _fast(b, dtype) and a.shape == b.shape:
+            if out is None:
+                result = np.empty_like(a)
+                _core.mitchell_binary(a, b, result, op, compensated)
+                return result
+            if type(out) is np.ndarray and out.dtype is dtype and out.shape == a.shape:
+                flags = out.flags
+                owner = _owner(out)
+                if flags.aligned and flags.writeable and _apart(out, owner, a) and _apart(out, owner, b):
+                    _core.mitchell_binary(a, b, out, op, compensated)
+                    return out
+    spec = Spec(op, compensated)
     if backend_of(a, b, out) == "cuda":
         from . import _cuda
 
@@ -81,9 +115,16 @@ def mitchell_multiply(a, b, *, compensated=False, out=None):
         ufunc; any strides.  Mixed float dtypes promote as numpy does.
     compensated : bool
         Shift the result so the mean relative error is zero (see below).
+        A bool or numpy bool; anything else is a TypeError.
     out : ndarray, optional
-        Where to write the result: the broadcast shape and the result dtype,
-        writeable, any strides (it may be ``a`` or ``b`` itself).
+        Where to write the result: the broadcast shape and the result dtype
+        (either byte order), writeable, any strides (it may be ``a`` or ``b``
+        itself; other overlaps are handled by copying the input).  An ``out``
+        that is unaligned or not in native byte order is computed into an
+        aligned native temporary that is then copied into ``out``.
+
+    Inputs in the non-native byte order or unaligned are copied once to
+    native aligned arrays (the kernels never read them as they are).
 
     Returns
     -------
@@ -97,8 +138,8 @@ def mitchell_multiply(a, b, *, compensated=False, out=None):
     Raises
     ------
     TypeError
-        An input (named) of integer, bool, complex or object dtype, or ``out``
-        of the wrong dtype or not an array.
+        An input (named) of integer, bool, complex or object dtype, ``out``
+        of the wrong dtype or not an array, a non-bool ``compensated``.
     ValueError
         Shapes that do not broadcast, or ``out`` of the wrong shape or read-only.
 
@@ -141,9 +182,14 @@ def mitchell_matmul(a, b, *, compensated=False, out=None):
         the added dimension removed from the result; batch dimensions
         broadcast.  dtypes as :func:`mitchell_multiply`; any strides.
     compensated : bool
-        Use the compensated product (mean relative error zero).
+        Use the compensated product (mean relative error zero); a bool or
+        numpy bool, anything else is a TypeError.
     out : ndarray, optional
-        The result's shape and dtype, writeable, not overlapping ``a`` or ``b``.
+        The result's shape and dtype (either byte order), writeable, any
+        strides.  When it shares memory with ``a`` or ``b`` (or when that
+        cannot be decided cheaply), or is unaligned or not in native byte
+        order, the result is computed into a temporary and copied into
+        ``out``, as ``np.matmul`` does.
 
     Returns
     -------
@@ -158,10 +204,11 @@ def mitchell_matmul(a, b, *, compensated=False, out=None):
     Raises
     ------
     TypeError
-        Non-float input (named), or ``out`` of the wrong dtype.
+        Non-float input (named), ``out`` of the wrong dtype, a non-bool
+        ``compensated``.
     ValueError
         0-d operands, inner dimensions that differ, batch dimensions that do
-        not broadcast, ``out`` of the wrong shape, read-only or overlapping.
+        not broadcast, ``out`` of the wrong shape or read-only.
 
     Examples
     --------
@@ -170,19 +217,16 @@ def mitchell_matmul(a, b, *, compensated=False, out=None):
     >>> logsketch.mitchell_matmul(a, np.array([1.5, 3.0], dtype=np.float32))
     array([8.], dtype=float32)
     """
-    if (  # the common call, two matrices of one float dtype: skip the general path (7 us)
-        out is None
-        and type(a) is np.ndarray
-        and type(b) is np.ndarray
-        and a.ndim == 2 == b.ndim
-        and a.dtype == b.dtype
-        and a.dtype.char in _CPU_DTYPE_CHARS
-        and a.shape[1] == b.shape[0]
-    ):
-        result = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-        _core.mitchell_matmul(a, b, result, bool(compensated))
-        return result
-    spec = Spec("matmul", bool(compensated))
+    if compensated is not False and compensated is not True:
+        compensated = check_bool(compensated, "compensated")
+    if type(a) is np.ndarray:  # the common call, two aligned matrices of one native float dtype
+        dtype = a.dtype
+        if (dtype is _F32 or dtype is _F64 or dtype is _F16) and out is None and a.ndim == 2 \
+                and a.flags.aligned and _fast(b, dtype) and b.ndim == 2 and a.shape[1] == b.shape[0]:
+            result = np.empty((a.shape[0], b.shape[1]), dtype=dtype)
+            _core.mitchell_matmul(a, b, result, compensated)
+            return result
+    spec = Spec("matmul", compensated)
     if backend_of(a, b, out) == "cuda":
         from . import _cuda
 

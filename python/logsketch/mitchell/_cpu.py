@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._native import _core
-from .._validate import as_float_array, result_float_dtype
+from .._validate import as_float_array, native_dtype, out_buffer, result_float_dtype, write_back
 from ._spec import broadcast, check_out, matmul_shapes
 
+_TooHardError = np.exceptions.TooHardError if hasattr(np, "exceptions") else np.TooHardError  # numpy < 1.25
 CPU_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -21,7 +22,7 @@ def _operands(a, b):
 def _out(out, shape, dtype):
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray for CPU inputs; got {type(out).__name__}")
-    check_out(out.dtype, out.shape, dtype, shape)
+    check_out(native_dtype(out.dtype), out.shape, dtype, shape)
     if not out.flags.writeable:
         raise ValueError("out must be writeable")
     return out
@@ -40,6 +41,11 @@ def _detach(x, out):
     return x if same_view else x.copy()
 
 
+def _operand(x, dtype, shape):
+    x = x.astype(dtype, copy=False)
+    return x if x.shape == shape else np.broadcast_to(x, shape)
+
+
 def binary(a, b, spec, out):
     """Elementwise ``spec.op`` of array_likes with numpy's broadcasting."""
     a, b, dtype = _operands(a, b)
@@ -47,16 +53,26 @@ def binary(a, b, spec, out):
     if out is None:
         result = np.empty(shape, dtype=dtype)
     else:
-        result = _out(out, shape, dtype)
+        result = out_buffer(_out(out, shape, dtype))
         # Partial overlap would let the kernel read what it has already written.
         a = _detach(a, result)
         b = _detach(b, result)
-    a = np.broadcast_to(a.astype(dtype, copy=False), shape)
-    b = np.broadcast_to(b.astype(dtype, copy=False), shape)
-    _core.mitchell_binary(a, b, result, spec.op, spec.compensated)
-    if out is None and result.ndim == 0:
+    _core.mitchell_binary(_operand(a, dtype, shape), _operand(b, dtype, shape), result, spec.op, spec.compensated)
+    if out is not None:
+        return write_back(result, out)
+    if result.ndim == 0:
         return result[()]
     return result
+
+
+def _overlaps(out, x):
+    """Whether out and x share memory; undecided within a bounded effort counts as yes."""
+    if not np.may_share_memory(out, x):
+        return False
+    try:
+        return np.shares_memory(out, x, max_work=1000)
+    except _TooHardError:
+        return True
 
 
 def matmul(a, b, spec, out):
@@ -66,9 +82,9 @@ def matmul(a, b, spec, out):
     if out is None:
         result = np.empty(s.shape, dtype=dtype)
     else:
-        result = _out(out, s.shape, dtype)
-        if np.may_share_memory(result, a) or np.may_share_memory(result, b):
-            raise ValueError("out must not overlap a or b")
+        result = out_buffer(_out(out, s.shape, dtype))
+        if result is out and (_overlaps(out, a) or _overlaps(out, b)):
+            result = np.empty(s.shape, dtype=dtype)  # as np.matmul: into a temporary, then copied
     a2 = a[np.newaxis, :] if a.ndim == 1 else a
     b2 = b[:, np.newaxis] if b.ndim == 1 else b
     a3 = np.broadcast_to(a2.astype(dtype, copy=False), s.batch + (s.m, s.k))
@@ -79,6 +95,8 @@ def matmul(a, b, spec, out):
     if b.ndim == 1:
         c3 = np.expand_dims(c3, -1)
     _core.mitchell_matmul(a3, b3, c3, spec.compensated)
-    if out is None and result.ndim == 0:
+    if out is not None:
+        return write_back(result, out)
+    if result.ndim == 0:
         return result[()]  # 1-D @ 1-D gives a scalar, as np.matmul
     return result
