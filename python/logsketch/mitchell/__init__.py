@@ -186,10 +186,10 @@ def mitchell_matmul(a, b, *, compensated=False, out=None):
         numpy bool, anything else is a TypeError.
     out : ndarray, optional
         The result's shape and dtype (either byte order), writeable, any
-        strides.  When it shares memory with ``a`` or ``b`` (or when that
-        cannot be decided cheaply), or is unaligned or not in native byte
-        order, the result is computed into a temporary and copied into
-        ``out``, as ``np.matmul`` does.
+        strides, sharing no element with ``a`` or ``b`` (views of one buffer
+        that touch disjoint elements are fine).  When numpy cannot decide the
+        overlap cheaply, or ``out`` is unaligned or not in native byte order,
+        the result is computed into a temporary and copied into ``out``.
 
     Returns
     -------
@@ -208,7 +208,8 @@ def mitchell_matmul(a, b, *, compensated=False, out=None):
         ``compensated``.
     ValueError
         0-d operands, inner dimensions that differ, batch dimensions that do
-        not broadcast, ``out`` of the wrong shape or read-only.
+        not broadcast, ``out`` of the wrong shape, read-only or sharing
+        elements with ``a`` or ``b``.
 
     Examples
     --------

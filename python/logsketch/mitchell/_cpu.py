@@ -65,14 +65,14 @@ def binary(a, b, spec, out):
     return result
 
 
-def _overlaps(out, x):
-    """Whether out and x share memory; undecided within a bounded effort counts as yes."""
+def _overlap(out, x):
+    """True, False, or None when numpy cannot decide within a bounded effort."""
     if not np.may_share_memory(out, x):
         return False
     try:
-        return np.shares_memory(out, x, max_work=1000)
+        return bool(np.shares_memory(out, x, max_work=1000))
     except _TooHardError:
-        return True
+        return None
 
 
 def matmul(a, b, spec, out):
@@ -83,8 +83,11 @@ def matmul(a, b, spec, out):
         result = np.empty(s.shape, dtype=dtype)
     else:
         result = out_buffer(_out(out, s.shape, dtype))
-        if result is out and (_overlaps(out, a) or _overlaps(out, b)):
-            result = np.empty(s.shape, dtype=dtype)  # as np.matmul: into a temporary, then copied
+        overlaps = (_overlap(out, a), _overlap(out, b)) if result is out else (False, False)
+        if True in overlaps:
+            raise ValueError("out must not overlap a or b")
+        if None in overlaps:  # undecided: into a temporary, then copied
+            result = np.empty(s.shape, dtype=dtype)
     a2 = a[np.newaxis, :] if a.ndim == 1 else a
     b2 = b[:, np.newaxis] if b.ndim == 1 else b
     a3 = np.broadcast_to(a2.astype(dtype, copy=False), s.batch + (s.m, s.k))
