@@ -107,9 +107,12 @@ class Pool {
             sigfillset(&all);
             pthread_sigmask(SIG_SETMASK, &all, &old);
             pthread_t id;
-            const int rc = pthread_create(&id, nullptr, &Pool::worker_main, this);
+            // The worker joins jobs published after this point, even if it starts running later.
+            auto* start = new WorkerStart{this, epoch_.load()};
+            const int rc = pthread_create(&id, nullptr, &Pool::worker_main, start);
             pthread_sigmask(SIG_SETMASK, &old, nullptr);
             if (rc != 0) {
+                delete start;
                 if (failure) *failure = std::strerror(rc);
                 grow_failed_ = true;
                 break;
@@ -133,11 +136,17 @@ class Pool {
     void run(std::int64_t n_tasks, int chunks, pool::RangeFunction body, void* ctx, CancelScope* scope);
 
   private:
-    static void* worker_main(void* self) {
-        static_cast<Pool*>(self)->worker_loop();
+    struct WorkerStart {
+        Pool* pool;
+        std::uint32_t epoch;
+    };
+    static void* worker_main(void* arg) {
+        const WorkerStart start = *static_cast<WorkerStart*>(arg);
+        delete static_cast<WorkerStart*>(arg);
+        start.pool->worker_loop(start.epoch);
         return nullptr;
     }
-    void worker_loop();
+    void worker_loop(std::uint32_t seen);
     bool work(std::uint32_t epoch);
     void run_chunk(std::uint32_t c);
     void wait_done(std::uint32_t chunks, CancelScope* scope);
@@ -155,9 +164,8 @@ class Pool {
     Job job_;
 };
 
-void Pool::worker_loop() {
+void Pool::worker_loop(std::uint32_t seen) {
     t_in_loop = true;  // a loop inside a task runs inline
-    std::uint32_t seen = epoch_.load(std::memory_order_acquire);
     std::int64_t spin_ns = kMaxSpinNs;
     for (;;) {
         std::uint32_t e = epoch_.load(std::memory_order_acquire);
