@@ -342,7 +342,8 @@ bool CancelScope::poll_if_due() noexcept {
 
 bool cancellation_requested() noexcept {
     if (t_stop && t_stop->load(std::memory_order_relaxed)) return true;
-    return t_scope && t_scope->cancelled();
+    // On the calling thread (a loop run inline) this is also where the poll runs.
+    return t_scope && t_scope->poll_if_due();
 }
 
 namespace pool {

@@ -59,7 +59,9 @@ class CancelScope {
 };
 
 // True inside a task (or a loop) whose call is being cancelled or whose loop
-// already failed: the rest of its work will be thrown away.
+// already failed: the rest of its work will be thrown away.  On a calling
+// thread that runs a loop inline it also runs the scope's poll when due, so
+// a kernel that checks between tiles is interruptible on one thread too.
 bool cancellation_requested() noexcept;
 
 namespace pool {
