@@ -109,7 +109,7 @@ class Pool {
             pthread_sigmask(SIG_SETMASK, &all, &old);
             pthread_t id;
             // The worker joins jobs published after this point, even if it starts running later.
-            auto* start = new WorkerStart{this, epoch_.load(), static_cast<std::uint32_t>(workers() + 1)};
+            auto* start = new WorkerStart{this, epoch_.load()};
             const int rc = pthread_create(&id, nullptr, &Pool::worker_main, start);
             pthread_sigmask(SIG_SETMASK, &old, nullptr);
             if (rc != 0) {
@@ -140,16 +140,15 @@ class Pool {
     struct WorkerStart {
         Pool* pool;
         std::uint32_t epoch;
-        std::uint32_t index;  // 1, 2, ...: the caller is 0
     };
     static void* worker_main(void* arg) {
         const WorkerStart start = *static_cast<WorkerStart*>(arg);
         delete static_cast<WorkerStart*>(arg);
-        start.pool->worker_loop(start.epoch, start.index);
+        start.pool->worker_loop(start.epoch);
         return nullptr;
     }
-    void worker_loop(std::uint32_t seen, std::uint32_t index);
-    void work(std::uint32_t epoch, std::uint32_t index);
+    void worker_loop(std::uint32_t seen);
+    bool work(std::uint32_t epoch);
     void run_chunk(std::uint32_t c);
     void wait_done(std::uint32_t chunks, CancelScope* scope);
 
@@ -159,16 +158,14 @@ class Pool {
     std::atomic<bool> grow_failed_{false};
 
     Word epoch_{0};                    // bumped to publish a job; workers sleep on it
-    std::atomic<std::uint64_t> job_word_{0};  // epoch << 32 | supervised << 16 | chunks
-    // Chunk c is open in epoch e while its state is 2e, taken once 2e + 1.
-    std::atomic<std::uint32_t> chunk_state_[kMaxThreads] = {};
+    std::atomic<std::uint64_t> claim_{0};  // epoch << 32 | chunks not yet claimed
     Word done_{0};                     // chunks finished; the caller sleeps on it
     std::atomic<int> sleepers_{0};
     std::atomic<bool> caller_waiting_{false};
     Job job_;
 };
 
-void Pool::worker_loop(std::uint32_t seen, std::uint32_t index) {
+void Pool::worker_loop(std::uint32_t seen) {
     t_in_loop = true;  // a loop inside a task runs inline
     std::int64_t spin_ns = kMaxSpinNs;
     for (;;) {
@@ -190,24 +187,23 @@ void Pool::worker_loop(std::uint32_t seen, std::uint32_t index) {
             sleepers_.fetch_sub(1);
         }
         seen = e;
-        work(e, index);
+        work(e);
     }
 }
 
-// Runs chunks of the job published as `epoch`: participant i (the caller 0
-// when it works, workers 1, 2, ...) first takes chunk i, so a thread meets
-// the same data call after call, then any chunk still open.
-void Pool::work(std::uint32_t epoch, std::uint32_t index) {
-    const std::uint64_t word = job_word_.load(std::memory_order_acquire);
-    if (static_cast<std::uint32_t>(word >> 32) != epoch) return;  // a later job: its epoch comes next
-    const std::uint32_t chunks = word & 0xFFFF, own = index - ((word >> 16) & 1);
-    if (own >= chunks) return;
-    for (std::uint32_t k = 0; k < chunks; ++k) {
-        const std::uint32_t c = (own + k) % chunks;
-        std::uint32_t open = 2 * epoch;
-        if (!chunk_state_[c].compare_exchange_strong(open, open + 1, std::memory_order_acq_rel)) continue;
-        // Taken, so the job still runs: its fields are valid until this chunk is counted done.
-        run_chunk(c);
+// Claims and runs chunks of the job published as `epoch` until none is left.
+bool Pool::work(std::uint32_t epoch) {
+    bool any = false;
+    for (;;) {
+        std::uint64_t c = claim_.load(std::memory_order_acquire);
+        do {
+            if (static_cast<std::uint32_t>(c >> 32) != epoch || static_cast<std::uint32_t>(c) == 0) return any;
+        } while (!claim_.compare_exchange_weak(c, c - 1, std::memory_order_acq_rel));
+        // The claim succeeded, so the job is still running: its fields are valid
+        // until this chunk is counted done.
+        const std::uint32_t chunks = job_.chunks;
+        run_chunk(static_cast<std::uint32_t>(c) - 1);
+        any = true;
         if (done_.fetch_add(1) + 1 == chunks && caller_waiting_.load()) wake(done_, 1);
     }
 }
@@ -266,11 +262,10 @@ void Pool::run(std::int64_t n_tasks, int chunks, pool::RangeFunction body, void*
     job_.error = nullptr;
     done_.store(0, std::memory_order_relaxed);
     const std::uint32_t e = epoch_.load(std::memory_order_relaxed) + 1;
-    for (int c = 0; c < chunks; ++c) chunk_state_[c].store(2 * e, std::memory_order_relaxed);
-    job_word_.store(std::uint64_t(e) << 32 | std::uint64_t(supervise) << 16 | std::uint32_t(chunks));
+    claim_.store(std::uint64_t(e) << 32 | std::uint32_t(chunks));
     epoch_.store(e);
     if (sleepers_.load() > 0) wake(epoch_, supervise ? chunks : chunks - 1);
-    if (!supervise) work(e, 0);
+    if (!supervise) work(e);
     wait_done(static_cast<std::uint32_t>(chunks), scope);
 
     std::exception_ptr error = job_.error;
@@ -358,7 +353,6 @@ void run(std::int64_t n_tasks, int chunks, RangeFunction body, void* ctx) {
     if (n_tasks <= 0) return;
     CancelScope* scope = t_in_loop ? nullptr : t_scope;  // only the calling thread polls
     if (scope && scope->cancelled()) throw Cancelled();
-    chunks = std::min(chunks, kMaxThreads);
     if (chunks <= 1 || t_in_loop) return run_inline(n_tasks, body, ctx, scope);
     Pool& p = the_pool();
     p.grow_quietly(scope ? chunks : chunks - 1);

@@ -21,11 +21,6 @@
 
 namespace logsketch {
 
-// The most threads set_num_threads accepts, and the most chunks of a loop: far
-// above any core count, low enough that the pool's stacks stay a small part of
-// the address space.
-constexpr int kMaxThreads = 1024;
-
 // Thrown out of a parallel loop whose call was cancelled.
 class Cancelled : public std::exception {
   public:
@@ -75,8 +70,7 @@ namespace pool {
 // early once stop is set.
 using RangeFunction = void (*)(void* ctx, std::int64_t begin, std::int64_t end, const std::atomic<bool>& stop);
 
-// Runs [0, n_tasks) split into `chunks` ranges (n_tasks >= chunks >= 1, at
-// most kMaxThreads);
+// Runs [0, n_tasks) split into `chunks` ranges (n_tasks >= chunks >= 1);
 // rethrows the first exception of a task, or throws Cancelled.
 void run(std::int64_t n_tasks, int chunks, RangeFunction body, void* ctx);
 

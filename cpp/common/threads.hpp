@@ -9,6 +9,10 @@
 
 namespace logsketch {
 
+// The most threads set_num_threads accepts: far above any core count, low
+// enough that the pool's stacks stay a small part of the address space.
+constexpr int kMaxThreads = 1024;
+
 // Defaults to OMP_NUM_THREADS when set to a positive integer, else the number
 // of hardware threads (both capped at kMaxThreads).
 int get_num_threads();
