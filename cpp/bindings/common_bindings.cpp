@@ -7,6 +7,7 @@
 #include "../runtime/blas.hpp"
 #include "../runtime/cpu_features.hpp"
 #include "../runtime/threads.hpp"
+#include "interrupt.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -39,18 +40,24 @@ void register_common(py::module_& m) {
             throw py::value_error(std::string("level: ") + e.what());
         }
     }, py::arg("level"));
-    m.def("get_num_threads", &get_num_threads);
+    m.def("get_num_threads", &get_num_threads, "The number of threads the CPU kernels use.");
     m.def("set_num_threads", [](int n) {
-        if (n < 1) throw py::value_error("n must be a positive integer; got " + std::to_string(n));
-        set_num_threads(n);
-    }, py::arg("n"));
+        if (n < 1 || n > kMaxThreads) {
+            throw py::value_error("n must be an integer in [1, " + std::to_string(kMaxThreads) + "]; got " +
+                                  std::to_string(n));
+        }
+        try {
+            set_num_threads(n);
+        } catch (const ThreadStartError& e) {
+            throw std::runtime_error(std::string("set_num_threads(") + std::to_string(n) + "): " + e.what());
+        }
+    }, py::arg("n"),
+          "Use n threads (1..max_threads).  RuntimeError when the system refuses to start some: the count is\n"
+          "still set and calls run on the threads that did start.");
+    m.attr("max_threads") = kMaxThreads;
+    register_interrupt(m);
     m.def("blas", &blas::describe, "The linked BLAS/LAPACK as it reports itself.");
     m.attr("compiler") = compiler();
-#ifdef _OPENMP
-    m.attr("openmp") = _OPENMP;
-#else
-    m.attr("openmp") = py::none();
-#endif
 }
 
 }  // namespace logsketch::bindings

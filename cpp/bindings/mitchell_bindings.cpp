@@ -10,6 +10,7 @@
 
 #include "../mitchell/mitchell.hpp"
 #include "array_checks.hpp"
+#include "interrupt.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -98,6 +99,7 @@ void matmul(const py::array& a, const py::array& b, py::array& out, bool compens
                              b.data(), ob.data(), sb[nd - 2], sb[nd - 1],
                              out.mutable_data(), oc.data(), sc[nd - 2], sc[nd - 1]};
     py::gil_scoped_release release;
+    InterruptibleCall interruptible;
     mitchell::matmul(p);
 }
 

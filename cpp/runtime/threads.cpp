@@ -3,19 +3,24 @@
 #include <atomic>
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace logsketch {
 namespace {
 
 int default_threads() {
+    int n = 0;
     if (const char* env = std::getenv("OMP_NUM_THREADS")) {
         char* end = nullptr;
-        const long n = std::strtol(env, &end, 10);  // "4,2" (nested) takes the first level
-        if (end != env && n > 0) return static_cast<int>(n);
+        const long v = std::strtol(env, &end, 10);  // "4,2" (nested) takes the first level
+        if (end != env && v > 0) n = v > kMaxThreads ? kMaxThreads : static_cast<int>(v);
     }
-    const unsigned hw = std::thread::hardware_concurrency();
-    return hw > 0 ? static_cast<int>(hw) : 1;
+    if (n == 0) {
+        const unsigned hw = std::thread::hardware_concurrency();
+        n = hw == 0 ? 1 : hw > unsigned(kMaxThreads) ? kMaxThreads : static_cast<int>(hw);
+    }
+    return n;
 }
 
 std::atomic<int>& threads() {
@@ -28,8 +33,12 @@ std::atomic<int>& threads() {
 int get_num_threads() { return threads().load(std::memory_order_relaxed); }
 
 void set_num_threads(int n) {
-    if (n < 1) throw std::invalid_argument("num_threads must be >= 1; got " + std::to_string(n));
+    if (n < 1 || n > kMaxThreads) {
+        throw std::invalid_argument("num_threads must be in [1, " + std::to_string(kMaxThreads) + "]; got " +
+                                    std::to_string(n));
+    }
     threads().store(n, std::memory_order_relaxed);
+    if (n > 1) pool::reserve(n);  // an interruptible call's caller only supervises: n workers
 }
 
 }  // namespace logsketch

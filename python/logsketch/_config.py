@@ -11,7 +11,7 @@ from ._validate import check_int
 __all__ = ["config", "get_num_threads", "get_simd_level", "set_num_threads", "set_simd_level", "show_config"]
 
 SIMD_LEVELS = ("scalar", "avx2", "avx512")
-_MAX_THREADS = 1 << 16
+_MAX_THREADS = _core.max_threads  # 1024: the pool's bound, cpp/runtime/threads.hpp
 
 
 def _apply_env_simd():
@@ -56,14 +56,20 @@ def get_num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """Use ``n`` threads in the CPU kernels (default: ``OMP_NUM_THREADS`` if set,
-    else the number of hardware threads).  Results do not depend on it.
+    else the number of hardware threads, at most 1024).  Results do not depend on it.
+
+    The threads are logsketch's own pool, started here: a call already running
+    keeps the thread count it started with.
 
     Raises
     ------
     TypeError
         ``n`` is not an integer.
     ValueError
-        ``n`` < 1 or ``n`` > 65536.
+        ``n`` < 1 or ``n`` > 1024.
+    RuntimeError
+        The system refused to start some of the threads (a process or memory
+        limit).  The count is still set; calls run on the threads that started.
     """
     _core.set_num_threads(check_int(n, "n", 1, _MAX_THREADS))
 
@@ -77,7 +83,7 @@ def config() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "compiler": _core.compiler,
-        "openmp": _core.openmp,
+        "max_threads": _core.max_threads,
         "simd_detected": _core.detected_simd_level(),
         "simd_in_use": _core.simd_level(),
         "threads": _core.get_num_threads(),

@@ -44,4 +44,4 @@ def simd_level() -> str:
     """The SIMD level the kernels run at now."""
 
 compiler: str
-openmp: int | None
+max_threads: int
