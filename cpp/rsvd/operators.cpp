@@ -23,10 +23,11 @@ constexpr Dtype dtype_of() {
 // Copies a C-contiguous p x l block into a panel of leading dimension ld.
 template <class T>
 void widen_rows(const T* src, std::int64_t p, std::int64_t l, T* y, std::int64_t ld) {
-    parallel_for(get_num_threads(), [&](std::int64_t t) {
-        const std::int64_t r0 = p * t / get_num_threads(), r1 = p * (t + 1) / get_num_threads();
+    const int threads = get_num_threads();  // once: set_num_threads may run concurrently
+    parallel_for(threads, [&](std::int64_t t) {
+        const std::int64_t r0 = p * t / threads, r1 = p * (t + 1) / threads;
         for (std::int64_t i = r0; i < r1; ++i) std::memcpy(y + i * ld, src + i * l, sizeof(T) * l);
-    });
+    }, threads);
 }
 
 // Dense A in C or F order.  Read as a row-major matrix S (C order: S = A;
@@ -132,8 +133,8 @@ private:
         const std::int64_t blocks = std::max<std::int64_t>(
             1, std::min((cols + per_block - 1) / per_block, nnz / std::max<std::int64_t>(rows, 1)));
         out.bounds.assign(static_cast<std::size_t>(rows) * (blocks + 1), 0);
-        parallel_for(get_num_threads(), [&](std::int64_t t) {
-            const std::int64_t threads = get_num_threads();
+        const int threads = get_num_threads();  // once: set_num_threads may run concurrently
+        parallel_for(threads, [&](std::int64_t t) {
             for (std::int64_t i = rows * t / threads; i < rows * (t + 1) / threads; ++i) {
                 std::int64_t at = s.indptr[i];
                 for (std::int64_t b = 0; b < blocks; ++b) {
@@ -143,10 +144,10 @@ private:
                 }
                 out.bounds[i * (blocks + 1) + blocks] = s.indptr[i + 1];
             }
-        });
+        }, threads);
         // Tasks of about equal nonzeros (plus a row's worth of output each),
         // several per thread to even out the gathers' uneven cache misses.
-        const std::int64_t tasks = std::max<std::int64_t>(1, std::min<std::int64_t>(rows, 8 * get_num_threads()));
+        const std::int64_t tasks = std::max<std::int64_t>(1, std::min<std::int64_t>(rows, 8 * threads));
         out.task_rows.assign(tasks + 1, rows);
         out.task_rows[0] = 0;
         for (std::int64_t t = 1, r = 0; t < tasks; ++t) {

@@ -82,14 +82,14 @@ void flip_signs(T* u, T* vt, std::int64_t m, std::int64_t n, std::int64_t k) {
             if (std::abs(u[i * k + j]) > std::abs(best[j])) best[j] = u[i * k + j];
     std::vector<T> sign(k);
     for (std::int64_t j = 0; j < k; ++j) sign[j] = best[j] < 0 ? T(-1) : T(1);
-    parallel_for(get_num_threads(), [&](std::int64_t t) {
-        const std::int64_t threads = get_num_threads();
+    const int threads = get_num_threads();  // once: set_num_threads may run concurrently
+    parallel_for(threads, [&](std::int64_t t) {
         for (std::int64_t i = m * t / threads; i < m * (t + 1) / threads; ++i)
             for (std::int64_t j = 0; j < k; ++j) u[i * k + j] *= sign[j];
         for (std::int64_t j = k * t / threads; j < k * (t + 1) / threads; ++j)
             if (sign[j] < 0)
                 for (std::int64_t c = 0; c < n; ++c) vt[j * n + c] = -vt[j * n + c];
-    });
+    }, threads);
 }
 
 // LAPACK gesdd of the column-major m x n matrix b (m <= n): u (m x m) and
