@@ -13,6 +13,7 @@
 #include "../core/jl_random.hpp"
 #include "array_checks.hpp"
 #include "csr_checks.hpp"
+#include "dtype_names.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -25,12 +26,6 @@ constexpr std::int64_t kMaxDim = std::int64_t(1) << 32;  // rows and column bloc
 
 Dtype dtype_of(const py::array& arr, const char* name) {
     return float32_or_64(arr, name, Dtype::float32, Dtype::float64);
-}
-
-Dtype dtype_named(const std::string& name) {
-    if (name == "float32") return Dtype::float32;
-    if (name == "float64") return Dtype::float64;
-    throw py::type_error("dtype must be 'float32' or 'float64'; got '" + name + "'");
 }
 
 jl::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed, double density) {
@@ -104,7 +99,7 @@ void dense_components(py::array& out, const std::string& kind, std::uint64_t see
 
 py::tuple sparse_components(std::int64_t k, std::int64_t d, std::uint64_t seed, double density,
                             const std::string& dtype) {
-    const Dtype dt = dtype_named(dtype);
+    const Dtype dt = dtype_named(dtype, {Dtype::float32, Dtype::float64});
     const jl::Matrix m = matrix("sparse", k, d, seed, density);
     py::array_t<std::int64_t> indptr(k + 1);
     std::int64_t* ip = indptr.mutable_data();

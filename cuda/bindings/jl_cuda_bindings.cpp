@@ -14,6 +14,7 @@
 #include "../runtime/device_guard.cuh"
 #include "../jl/jl_cuda.hpp"
 #include "device_checks.hpp"
+#include "../../cpp/bindings/dtype_names.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -24,12 +25,6 @@ namespace jg = jl::gpu;
 namespace {
 
 constexpr std::int64_t kMaxDim = std::int64_t(1) << 32;
-
-jg::Dtype parse_dtype(const std::string& name) {
-    if (name == "float32") return jg::Dtype::float32;
-    if (name == "float64") return jg::Dtype::float64;
-    throw py::type_error("dtype must be 'float32' or 'float64'; got '" + name + "'");
-}
 
 jg::Kind parse_kind(const std::string& name) {
     if (name == "gaussian") return jg::Kind::gaussian;
@@ -56,7 +51,7 @@ jg::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::
 void components(std::uintptr_t out, const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed,
                 double density, const std::string& dtype, std::uintptr_t srht_rows, std::uintptr_t stream,
                 int device) {
-    const jg::Dtype dt = parse_dtype(dtype);
+    const Dtype dt = dtype_named(dtype, {Dtype::float32, Dtype::float64});
     const jg::Matrix r = matrix(kind, k, d, seed, density, srht_rows);
     py::gil_scoped_release release;
     check_device(device);
@@ -71,7 +66,7 @@ void components(std::uintptr_t out, const std::string& kind, std::int64_t k, std
 void project(std::uintptr_t x, std::int64_t n, std::int64_t d, std::int64_t rs, std::uintptr_t y,
              const std::string& kind, std::int64_t k, std::uint64_t seed, double density, const std::string& dtype,
              std::uintptr_t srht_rows, std::uintptr_t stream, int device) {
-    const jg::Dtype dt = parse_dtype(dtype);
+    const Dtype dt = dtype_named(dtype, {Dtype::float32, Dtype::float64});
     const jg::Matrix r = matrix(kind, k, d, seed, density, srht_rows);
     if (n < 0) throw py::value_error("n must be >= 0; got " + std::to_string(n));
     if (n > 1 && rs < d) {
