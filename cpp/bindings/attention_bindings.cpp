@@ -64,6 +64,9 @@ void require_output(const py::array& a, Dtype dt, const std::vector<py::ssize_t>
 }
 
 attention::Scale make_scale(bool entropy, double log_base, double min_factor, double value) {
+    if (entropy && !(log_base > 0 && std::isfinite(log_base))) throw py::value_error("base must be > 1");
+    if (entropy && std::isnan(min_factor)) throw py::value_error("min_scale must not be NaN");
+    if (!entropy && !std::isfinite(value)) throw py::value_error("scale must be finite");
     return {entropy, log_base, min_factor, value};
 }
 
