@@ -24,7 +24,6 @@ namespace jg = jl::gpu;
 
 namespace {
 
-constexpr std::int64_t kMaxDim = std::int64_t(1) << 32;
 
 jg::Kind parse_kind(const std::string& name) {
     if (name == "gaussian") return jg::Kind::gaussian;
@@ -33,18 +32,12 @@ jg::Kind parse_kind(const std::string& name) {
     throw py::value_error("kind must be 'gaussian', 'sparse' or 'srht'; got '" + name + "'");
 }
 
-// R's shape (the extent of every buffer the kernels touch) and, for srht, its
-// rows' pointer.  The density (resolved by the Python layer) and the srht
-// k <= padded d rule are checked once, there; the kernels assert what they
-// need (jl/jl_check.hpp).
+// R as the kernels take it.  Its values (k, d, the density, srht's rows) are
+// checked by the Python layer and asserted by jl::gpu (jl/jl_check.hpp); the
+// srht rows' pointer is checked for its device below.
 jg::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed, double density,
                   std::uintptr_t srht_rows) {
     const jg::Kind kd = parse_kind(kind);
-    if (k < 1 || k >= kMaxDim) throw py::value_error("k must be in [1, 2**32); got " + std::to_string(k));
-    if (d < 1 || d >= kMaxDim) throw py::value_error("d must be in [1, 2**32); got " + std::to_string(d));
-    if (kd == jg::Kind::srht && srht_rows == 0) {
-        throw py::value_error("srht_rows must be a device pointer for kind 'srht'");
-    }
     return {kd, k, d, seed, density, reinterpret_cast<const std::int64_t*>(srht_rows)};
 }
 
