@@ -24,7 +24,6 @@ namespace jg = jl::gpu;
 
 namespace {
 
-
 jg::Kind parse_kind(const std::string& name) {
     if (name == "gaussian") return jg::Kind::gaussian;
     if (name == "sparse") return jg::Kind::sparse;
