@@ -21,14 +21,23 @@ inline const char* dtype_name(Dtype d) {
     return "?";
 }
 
+// "float16, float32 or float64": the accepted dtypes, for messages.
+inline std::string dtype_list(std::initializer_list<Dtype> allowed) {
+    std::string s;
+    std::size_t i = 0;
+    for (Dtype d : allowed) {
+        s += i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ";
+        s += dtype_name(d);
+        ++i;
+    }
+    return s;
+}
+
 // TypeError naming the accepted dtypes unless `name` is one of `allowed`.
 inline Dtype dtype_named(const std::string& name, std::initializer_list<Dtype> allowed) {
-    std::string names;
-    for (Dtype d : allowed) {
+    for (Dtype d : allowed)
         if (name == dtype_name(d)) return d;
-        names += std::string(names.empty() ? "'" : ", '") + dtype_name(d) + "'";
-    }
-    throw pybind11::type_error("dtype must be one of " + names + "; got '" + name + "'");
+    throw pybind11::type_error("dtype must be " + dtype_list(allowed) + "; got '" + name + "'");
 }
 
 }  // namespace logsketch::bindings

@@ -24,7 +24,7 @@ namespace {
 constexpr std::int64_t kMaxDim = std::int64_t(1) << 32;  // rows and column blocks index 32-bit counter words
 
 Dtype dtype_of(const py::array& arr, const char* name) {
-    return float32_or_64(arr, name, Dtype::float32, Dtype::float64);
+    return array_dtype(arr, name, {Dtype::float32, Dtype::float64});
 }
 
 jl::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed, double density) {

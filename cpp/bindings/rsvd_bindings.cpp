@@ -21,7 +21,7 @@ namespace py = pybind11;
 namespace {
 
 Dtype float_dtype(const py::array& arr, const char* name) {
-    return float32_or_64(arr, name, Dtype::float32, Dtype::float64);
+    return array_dtype(arr, name, {Dtype::float32, Dtype::float64});
 }
 
 rsvd::Normalizer normalizer_named(const std::string& name) {
