@@ -10,6 +10,7 @@
 
 #include "../core/philox.hpp"
 #include "../jl/jl.hpp"
+#include "../core/jl_random.hpp"
 #include "array_checks.hpp"
 #include "csr_checks.hpp"
 #include "dtype_names.hpp"
@@ -32,6 +33,9 @@ jl::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::
     if (kind == "sparse") m.kind = jl::Kind::sparse;
     else if (kind == "srht") m.kind = jl::Kind::srht;
     else if (kind != "gaussian") throw py::value_error("kind must be 'gaussian', 'sparse' or 'srht'; got '" + kind + "'");
+    if (m.kind == jl::Kind::sparse && !(density > 0 && density <= 1 && jl::random::sparse_half(density) >= 1)) {
+        throw py::value_error("density must be in [2**-32, 1]; got " + std::to_string(density));
+    }
     return m;
 }
 
