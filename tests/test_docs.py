@@ -73,3 +73,16 @@ def test_relative_links_resolve():
             if re.match(r"[a-z]+:", target):
                 continue  # a URL
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_architecture_names_only_paths_that_exist():
+    """Every `cpp/...`, `cuda/...`, `python/...`, `tools/...` path in backticks in docs/architecture.md
+    exists, apart from the walk-through's hypothetical family and placeholders like <family>."""
+    text = (DOCS / "architecture.md").read_text()
+    missing = []
+    for path in sorted(set(re.findall(r"`((?:cpp|cuda|python|tools)/[^`\s]*)`", text))):
+        if "countsketch" in path or "<" in path or "*" in path:
+            continue
+        if not (ROOT / path.rstrip("/")).exists():
+            missing.append(path)
+    assert missing == [], f"docs/architecture.md names paths that do not exist: {missing}"

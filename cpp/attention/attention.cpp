@@ -24,7 +24,18 @@
 
 namespace logsketch::attention {
 
+namespace {
+
+// The scale's values: a finite positive ln(base) and a min factor that is not NaN, or a finite constant.
+bool well_formed(const Scale& s) {
+    if (!s.entropy) return std::isfinite(s.value);
+    return s.log_base > 0 && std::isfinite(s.log_base) && !std::isnan(s.min_factor);
+}
+
+}  // namespace
+
 double row_scale(const Scale& s, std::int64_t n, std::int64_t d) {
+    LOGSKETCH_REQUIRE(well_formed(s) && n >= 1 && d >= 1);
     if (!s.entropy) return s.value;
     const double factor = std::max(std::log(static_cast<double>(n)) / s.log_base, s.min_factor);
     return factor / std::sqrt(static_cast<double>(d));
@@ -240,6 +251,7 @@ class Runner {
 void attention(const Problem& p) {
     LOGSKETCH_REQUIRE(p.dtype == Dtype::float16 || p.dtype == Dtype::float32 || p.dtype == Dtype::float64);
     LOGSKETCH_REQUIRE(p.heads_kv > 0 ? p.heads_q % p.heads_kv == 0 : p.heads_q == 0);
+    LOGSKETCH_REQUIRE(well_formed(p.scale));
     if (p.batch == 0 || p.heads_q == 0) return;
     if (p.dtype == Dtype::float16) return Runner<float, std::uint16_t>(p).run();
     if (p.dtype == Dtype::float32) return Runner<float, float>(p).run();

@@ -159,6 +159,68 @@ inline const T* block_rows(const void* base, std::int64_t rs, std::int64_t j0, i
     return buf;
 }
 
+// ---------------------------------------------------------------- online softmax (shared)
+//
+// One step of the online softmax over a block of n score vectors per state
+// vector: s[j * stride + u * W] is key j's scores for the lanes of state u.
+// `tile` runs N = QV states of query lanes; `decode` runs one state per row
+// over the key lanes and reduces it (hmax, hsum) to the row's scalar state.
+
+// mb[u] = lane-wise max over j < n of s[j * stride + u * W], in key order.
+template <class T, int W, int N>
+inline void block_max(const T* s, int n, std::int64_t stride, Vec<T, W> (&mb)[N]) {
+    using V = Vec<T, W>;
+    for (int u = 0; u < N; ++u) mb[u] = load<V>(s + u * W);
+    for (int j = 1; j < n; ++j)
+#pragma GCC unroll 8
+        for (int u = 0; u < N; ++u) mb[u] = vmax(mb[u], load<V>(s + j * stride + u * W));
+}
+
+// Raise the running maximum m to max(m, mb); returns the shift the block's
+// scores take (the new maximum, 0 while no key was seen: exp2(-inf - 0) = 0,
+// not NaN) and sets alpha = exp2(m_old - shift), the rescale of the old state.
+template <class T, int W, class S>
+inline S raise_max(S& m, S mb, S& alpha) {
+    const S ninf = S{} - std::numeric_limits<T>::infinity();
+    const S mnew = vmax(m, mb);
+    const S shift = mnew == ninf ? S{} : mnew;
+    alpha = exp2v<T, W>(m - shift);
+    m = mnew;
+    return shift;
+}
+
+// s <- exp2(s - shift[u]) in place over the block; sum[u] = the column sums, in key order.
+template <class T, int W, int N>
+inline void exp2_block(T* s, int n, std::int64_t stride, const Vec<T, W> (&shift)[N], Vec<T, W> (&sum)[N]) {
+    using V = Vec<T, W>;
+    for (int u = 0; u < N; ++u) sum[u] = V{};
+    for (int j = 0; j < n; ++j)
+#pragma GCC unroll 8
+        for (int u = 0; u < N; ++u) {
+            T* p = s + j * stride + u * W;
+            const V pr = exp2v<T, W>(load<V>(p) - shift[u]);
+            store(p, pr);
+            sum[u] += pr;
+        }
+}
+
+// The running sum of exp2(score - m) after a block: the old sum rescaled, plus the block's.
+template <class S>
+inline S rescaled_sum(S l, S alpha, S block_sum) {
+    return l * alpha + block_sum;
+}
+
+// Rows [0, rows) of a tile: the keys up to the largest n (the block loop's
+// end) and whether the smallest n cuts a block (masking needed from there).
+struct KeyLimits {
+    std::int64_t nmax = 0, nmin = std::numeric_limits<std::int64_t>::max();
+};
+inline KeyLimits key_limits(const std::int64_t* n, int rows) {
+    KeyLimits k;
+    for (int r = 0; r < rows; ++r) k.nmax = std::max(k.nmax, n[r]), k.nmin = std::min(k.nmin, n[r]);
+    return k;
+}
+
 // ---------------------------------------------------------------- tile (queries in lanes)
 
 // st[i * BM + lane] = sum_p k[i * k_rs + p] qt[p * BM + lane], i < R.
@@ -215,215 +277,261 @@ inline void pv_block(const T* v, std::int64_t v_rs, int bn, const T* pt, T* ot, 
         for (int u = 0; u < QV; ++u) store(ot + c * BM + u * W, acc[c][u]);
 }
 
-template <class T, int QV, int MR, int MC, int BN>
-void tile_kernel(const Tile<T>& t) {
-    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
-    constexpr int BM = QV * W;
+// The state of one tile: Q^T (d x BM), the block's scores S^T (BN x BM), O^T
+// (dv x BM), per-lane key limits and the online-softmax state per lane.
+template <class T, int QV, int BN>
+struct TileState {
+    static constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
+    static constexpr int BM = QV * W;
     using V = Vec<T, W>;
     using IT = typename FloatBits<T>::I;
     using I = Vec<IT, W>;
-    const std::int64_t d = t.d, dv = t.dv;
-    T* qt = thread_scratch<T, 0>(static_cast<std::size_t>(d * BM));
-    T* st = thread_scratch<T, 1>(static_cast<std::size_t>(BN * BM));
-    T* ot = thread_scratch<T, 2>(static_cast<std::size_t>(dv * BM));
-    T* kbuf = t.half ? thread_scratch<T, 3>(static_cast<std::size_t>(BN * d)) : nullptr;
-    T* vbuf = t.half ? thread_scratch<T, 4>(static_cast<std::size_t>(BN * dv)) : nullptr;
-
-    for (std::int64_t p = 0; p < d; ++p)
-        for (int r = 0; r < BM; ++r) qt[p * BM + r] = r < t.rows ? t.q[r * d + p] : T(0);
-    std::fill(ot, ot + dv * BM, T(0));
-    IT lane_n[BM];
-    std::int64_t nmax = 0, nmin = std::numeric_limits<std::int64_t>::max();
-    for (int r = 0; r < BM; ++r) {
-        lane_n[r] = r < t.rows ? static_cast<IT>(t.n[r]) : IT(0);
-        if (r < t.rows) nmax = std::max(nmax, t.n[r]), nmin = std::min(nmin, t.n[r]);
-    }
+    T* qt;
+    T* st;
+    T* ot;
     I nv[QV];
-    for (int u = 0; u < QV; ++u) nv[u] = load<I>(lane_n + u * W);
-
-    const V ninf = splat<V>(-std::numeric_limits<T>::infinity());
     V m[QV], l[QV];
-    for (int u = 0; u < QV; ++u) m[u] = ninf, l[u] = V{};
-    const std::int64_t kend = std::min(t.ke, nmax);
-    for (std::int64_t j0 = t.kb; j0 < kend; j0 += BN) {
-        const int bn = static_cast<int>(std::min<std::int64_t>(BN, kend - j0));
-        std::int64_t krs, vrs;
-        const T* kp = block_rows<T>(t.k, t.k_rs, j0, bn, d, t.half, kbuf, krs);
-        const T* vp = block_rows<T>(t.v, t.v_rs, j0, bn, dv, t.half, vbuf, vrs);
+};
 
-        int jj = 0;
-        for (; jj + MR <= bn; jj += MR) qk_block<T, W, QV, MR>(kp + jj * krs, krs, d, qt, st + jj * BM);
-        if (jj < bn)
-            with_count<MR - 1>(bn - jj, [&](auto r) {
-                qk_block<T, W, QV, decltype(r)::value>(kp + jj * krs, krs, d, qt, st + jj * BM);
-            });
+// Q^T with zero lanes past the tile's rows, O^T = 0, the lanes' key limits, m = -inf, l = 0.
+template <class T, int QV, int BN>
+void tile_start(const Tile<T>& t, TileState<T, QV, BN>& s) {
+    using S = TileState<T, QV, BN>;
+    constexpr int W = S::W, BM = S::BM;
+    using V = typename S::V;
+    using IT = typename S::IT;
+    s.qt = thread_scratch<T, 0>(static_cast<std::size_t>(t.d * BM));
+    s.st = thread_scratch<T, 1>(static_cast<std::size_t>(BN * BM));
+    s.ot = thread_scratch<T, 2>(static_cast<std::size_t>(t.dv * BM));
+    for (std::int64_t p = 0; p < t.d; ++p)
+        for (int r = 0; r < BM; ++r) s.qt[p * BM + r] = r < t.rows ? t.q[r * t.d + p] : T(0);
+    std::fill(s.ot, s.ot + t.dv * BM, T(0));
+    IT lane_n[BM];
+    for (int r = 0; r < BM; ++r) lane_n[r] = r < t.rows ? static_cast<IT>(t.n[r]) : IT(0);
+    for (int u = 0; u < QV; ++u) s.nv[u] = load<typename S::I>(lane_n + u * W);
+    for (int u = 0; u < QV; ++u) s.m[u] = splat<V>(-std::numeric_limits<T>::infinity()), s.l[u] = V{};
+}
 
-        if (j0 + bn > nmin) {  // some row's limit falls inside this block
-            for (jj = 0; jj < bn; ++jj) {
-                const I j = splat<I>(static_cast<IT>(j0 + jj));
-                for (int u = 0; u < QV; ++u) {
-                    T* s = st + jj * BM + u * W;
-                    store(s, j < nv[u] ? load<V>(s) : ninf);
-                }
-            }
-        }
+// S^T for keys j0 .. j0 + bn, MR keys at a time.
+template <class T, int QV, int MR, int BN>
+void tile_scores(const TileState<T, QV, BN>& s, const T* kp, std::int64_t krs, std::int64_t d, int bn) {
+    constexpr int W = TileState<T, QV, BN>::W, BM = TileState<T, QV, BN>::BM;
+    int jj = 0;
+    for (; jj + MR <= bn; jj += MR) qk_block<T, W, QV, MR>(kp + jj * krs, krs, d, s.qt, s.st + jj * BM);
+    if (jj < bn)
+        with_count<MR - 1>(bn - jj, [&](auto r) {
+            qk_block<T, W, QV, decltype(r)::value>(kp + jj * krs, krs, d, s.qt, s.st + jj * BM);
+        });
+}
 
-        V mb[QV], muse[QV], alpha[QV], sum[QV];
-        for (int u = 0; u < QV; ++u) mb[u] = load<V>(st + u * W);
-        for (jj = 1; jj < bn; ++jj)
-#pragma GCC unroll 8
-            for (int u = 0; u < QV; ++u) mb[u] = vmax(mb[u], load<V>(st + jj * BM + u * W));
+// Scores of keys at or past a lane's limit become -inf.
+template <class T, int QV, int BN>
+void tile_mask(const TileState<T, QV, BN>& s, std::int64_t j0, int bn) {
+    using S = TileState<T, QV, BN>;
+    constexpr int W = S::W, BM = S::BM;
+    using V = typename S::V;
+    using I = typename S::I;
+    const V ninf = splat<V>(-std::numeric_limits<T>::infinity());
+    for (int jj = 0; jj < bn; ++jj) {
+        const I j = splat<I>(static_cast<typename S::IT>(j0 + jj));
         for (int u = 0; u < QV; ++u) {
-            const V mnew = vmax(m[u], mb[u]);
-            muse[u] = mnew == ninf ? V{} : mnew;  // no key yet: exp2(-inf - 0) = 0, not NaN
-            alpha[u] = exp2v<T, W>(m[u] - muse[u]);
-            m[u] = mnew;
-            sum[u] = V{};
+            T* p = s.st + jj * BM + u * W;
+            store(p, j < s.nv[u] ? load<V>(p) : ninf);
         }
-        for (jj = 0; jj < bn; ++jj)
-#pragma GCC unroll 8
-            for (int u = 0; u < QV; ++u) {
-                T* s = st + jj * BM + u * W;
-                const V pr = exp2v<T, W>(load<V>(s) - muse[u]);
-                store(s, pr);
-                sum[u] += pr;
-            }
-        for (int u = 0; u < QV; ++u) l[u] = l[u] * alpha[u] + sum[u];
-
-        std::int64_t c = 0;
-        for (; c + MC <= dv; c += MC) pv_block<T, W, QV, MC>(vp + c, vrs, bn, st, ot + c * BM, alpha);
-        if (c < dv)
-            with_count<MC - 1>(static_cast<int>(dv - c), [&](auto cc) {
-                pv_block<T, W, QV, decltype(cc)::value>(vp + c, vrs, bn, st, ot + c * BM, alpha);
-            });
-    }
-
-    T ml[2][BM];
-    for (int u = 0; u < QV; ++u) store(ml[0] + u * W, m[u]), store(ml[1] + u * W, l[u]);
-    for (int r = 0; r < t.rows; ++r) {
-        t.m[r] = ml[0][r];
-        t.l[r] = ml[1][r];
-        T* o = t.o + r * dv;
-        for (std::int64_t c = 0; c < dv; ++c) o[c] = ot[c * BM + r];
     }
 }
 
+// One online-softmax step over the block, lane-wise: S^T becomes P^T; alpha rescales O^T.
+template <class T, int QV, int BN>
+void tile_softmax(TileState<T, QV, BN>& s, int bn, typename TileState<T, QV, BN>::V (&alpha)[QV]) {
+    using S = TileState<T, QV, BN>;
+    constexpr int W = S::W, BM = S::BM;
+    using V = typename S::V;
+    V mb[QV], shift[QV], sum[QV];
+    block_max<T, W, QV>(s.st, bn, BM, mb);
+    for (int u = 0; u < QV; ++u) shift[u] = raise_max<T, W>(s.m[u], mb[u], alpha[u]);
+    exp2_block<T, W, QV>(s.st, bn, BM, shift, sum);
+    for (int u = 0; u < QV; ++u) s.l[u] = rescaled_sum(s.l[u], alpha[u], sum[u]);
+}
+
+// O^T = alpha O^T + V^T P^T over the block, MC output columns at a time.
+template <class T, int QV, int MC, int BN>
+void tile_accumulate(const TileState<T, QV, BN>& s, const T* vp, std::int64_t vrs, std::int64_t dv, int bn,
+                     const typename TileState<T, QV, BN>::V (&alpha)[QV]) {
+    constexpr int W = TileState<T, QV, BN>::W, BM = TileState<T, QV, BN>::BM;
+    std::int64_t c = 0;
+    for (; c + MC <= dv; c += MC) pv_block<T, W, QV, MC>(vp + c, vrs, bn, s.st, s.ot + c * BM, alpha);
+    if (c < dv)
+        with_count<MC - 1>(static_cast<int>(dv - c), [&](auto cc) {
+            pv_block<T, W, QV, decltype(cc)::value>(vp + c, vrs, bn, s.st, s.ot + c * BM, alpha);
+        });
+}
+
+// m, l and O of the tile's rows, back from lanes to rows.
+template <class T, int QV, int BN>
+void tile_finish(const Tile<T>& t, const TileState<T, QV, BN>& s) {
+    constexpr int W = TileState<T, QV, BN>::W, BM = TileState<T, QV, BN>::BM;
+    T ml[2][BM];
+    for (int u = 0; u < QV; ++u) store(ml[0] + u * W, s.m[u]), store(ml[1] + u * W, s.l[u]);
+    for (int r = 0; r < t.rows; ++r) {
+        t.m[r] = ml[0][r];
+        t.l[r] = ml[1][r];
+        T* o = t.o + r * t.dv;
+        for (std::int64_t c = 0; c < t.dv; ++c) o[c] = s.ot[c * BM + r];
+    }
+}
+
+template <class T, int QV, int MR, int MC, int BN>
+void tile_kernel(const Tile<T>& t) {
+    using S = TileState<T, QV, BN>;
+    S s;
+    T* kbuf = t.half ? thread_scratch<T, 3>(static_cast<std::size_t>(BN * t.d)) : nullptr;
+    T* vbuf = t.half ? thread_scratch<T, 4>(static_cast<std::size_t>(BN * t.dv)) : nullptr;
+    tile_start(t, s);
+    const KeyLimits lim = key_limits(t.n, t.rows);
+    const std::int64_t kend = std::min(t.ke, lim.nmax);
+    for (std::int64_t j0 = t.kb; j0 < kend; j0 += BN) {
+        const int bn = static_cast<int>(std::min<std::int64_t>(BN, kend - j0));
+        std::int64_t krs, vrs;
+        const T* kp = block_rows<T>(t.k, t.k_rs, j0, bn, t.d, t.half, kbuf, krs);
+        const T* vp = block_rows<T>(t.v, t.v_rs, j0, bn, t.dv, t.half, vbuf, vrs);
+        tile_scores<T, QV, MR>(s, kp, krs, t.d, bn);
+        if (j0 + bn > lim.nmin) tile_mask(s, j0, bn);  // some row's limit falls inside this block
+        typename S::V alpha[QV];
+        tile_softmax(s, bn, alpha);
+        tile_accumulate<T, QV, MC>(s, vp, vrs, t.dv, bn, alpha);
+    }
+    tile_finish(t, s);
+}
+
 // ---------------------------------------------------------------- decode (head dim in lanes)
+
+// sc[r][jj] = q_r . k_jj for the block's keys, 4 keys at a time sharing each q load.
+template <class T, int R, int BN>
+void decode_scores(const Tile<T>& t, const T* kp, std::int64_t krs, int bn, T (&sc)[R][BN]) {
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
+    using V = Vec<T, W>;
+    const std::int64_t d = t.d, dvec = d / W * W;
+    for (int jj = 0; jj < bn; jj += 4) {
+        const int nk = std::min(4, bn - jj);
+        V acc[R][4];
+        for (int r = 0; r < R; ++r)
+            for (int u = 0; u < 4; ++u) acc[r][u] = V{};
+        const T* kr[4];
+        for (int u = 0; u < 4; ++u) kr[u] = kp + (jj + std::min(u, nk - 1)) * krs;
+        for (std::int64_t p = 0; p < dvec; p += W) {
+            V kv[4];
+#pragma GCC unroll 4
+            for (int u = 0; u < 4; ++u) kv[u] = load<V>(kr[u] + p);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const V qv = load<V>(t.q + r * d + p);
+#pragma GCC unroll 4
+                for (int u = 0; u < 4; ++u) acc[r][u] = fmadd(qv, kv[u], acc[r][u]);
+            }
+        }
+        for (int r = 0; r < R; ++r)
+            for (int u = 0; u < nk; ++u) {
+                T s = hsum<T, W>(acc[r][u]);
+                for (std::int64_t p = dvec; p < d; ++p) s = fmadd(t.q[r * d + p], kr[u][p], s);
+                sc[r][jj + u] = s;
+            }
+    }
+}
+
+// -inf for the padding up to whole vectors, and (when `cut`) for keys at or past a row's limit.
+template <class T, int R, int BN>
+void decode_mask(const Tile<T>& t, std::int64_t j0, int bn, int bnv, bool cut, T (&sc)[R][BN]) {
+    constexpr T ninf = -std::numeric_limits<T>::infinity();
+    for (int r = 0; r < R; ++r) {
+        for (int jj = bn; jj < bnv; ++jj) sc[r][jj] = ninf;
+        if (cut)
+            for (int jj = static_cast<int>(std::clamp<std::int64_t>(t.n[r] - j0, 0, bn)); jj < bn; ++jj) sc[r][jj] = ninf;
+    }
+}
+
+// One online-softmax step per row, vectorized over the block's keys: scores become probabilities.
+template <class T, int R, int BN>
+void decode_softmax(int bnv, T (&sc)[R][BN], T (&m)[R], T (&l)[R], T (&alpha)[R]) {
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
+    using V = Vec<T, W>;
+    for (int r = 0; r < R; ++r) {
+        V mb[1], shift[1], sum[1];
+        block_max<T, W, 1>(sc[r], bnv / W, W, mb);
+        const T s = raise_max<T, 1>(m[r], hmax<T, W>(mb[0]), alpha[r]);
+        shift[0] = splat<V>(s);
+        exp2_block<T, W, 1>(sc[r], bnv / W, W, shift, sum);
+        l[r] = rescaled_sum(l[r], alpha[r], hsum<T, W>(sum[0]));
+    }
+}
+
+// o_r = alpha_r o_r + sum_j p_rj v_j over the block: CV vectors of each row
+// at a time, then single vectors, then the scalar tail.
+template <class T, int R, int BN>
+void decode_accumulate(const Tile<T>& t, const T* vp, std::int64_t vrs, int bn, const T (&sc)[R][BN],
+                       const T (&alpha)[R]) {
+    constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
+    using V = Vec<T, W>;
+    constexpr int CV = R >= 8 ? 1 : 8 / R;  // output vectors per row held in registers
+    const std::int64_t dv = t.dv, dvvec = dv / W * W;
+    std::int64_t c = 0;
+    for (; c + CV * W <= dvvec; c += CV * W) {
+        V acc[R][CV];
+        for (int r = 0; r < R; ++r)
+            for (int u = 0; u < CV; ++u) acc[r][u] = load<V>(t.o + r * dv + c + u * W) * alpha[r];
+        for (int jj = 0; jj < bn; ++jj) {
+            V vv[CV];
+#pragma GCC unroll 8
+            for (int u = 0; u < CV; ++u) vv[u] = load<V>(vp + jj * vrs + c + u * W);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const V pr = splat<V>(sc[r][jj]);
+#pragma GCC unroll 8
+                for (int u = 0; u < CV; ++u) acc[r][u] = fmadd(pr, vv[u], acc[r][u]);
+            }
+        }
+        for (int r = 0; r < R; ++r)
+            for (int u = 0; u < CV; ++u) store(t.o + r * dv + c + u * W, acc[r][u]);
+    }
+    for (; c < dvvec; c += W) {
+        V acc[R];
+        for (int r = 0; r < R; ++r) acc[r] = load<V>(t.o + r * dv + c) * alpha[r];
+        for (int jj = 0; jj < bn; ++jj) {
+            const V vv = load<V>(vp + jj * vrs + c);
+            for (int r = 0; r < R; ++r) acc[r] = fmadd(splat<V>(sc[r][jj]), vv, acc[r]);
+        }
+        for (int r = 0; r < R; ++r) store(t.o + r * dv + c, acc[r]);
+    }
+    for (; c < dv; ++c)
+        for (int r = 0; r < R; ++r) {
+            T acc = t.o[r * dv + c] * alpha[r];
+            for (int jj = 0; jj < bn; ++jj) acc = fmadd(sc[r][jj], vp[jj * vrs + c], acc);
+            t.o[r * dv + c] = acc;
+        }
+}
 
 template <class T, int R, int BN>
 void decode_rows(const Tile<T>& t) {
     constexpr int W = lanes_of<T, simd::Isa::vec_bytes>();
     static_assert(BN % W == 0);
-    using V = Vec<T, W>;
-    constexpr int CV = R >= 8 ? 1 : 8 / R;  // output vectors per row held in registers
-    const std::int64_t d = t.d, dv = t.dv;
-    const std::int64_t dvec = d / W * W, dvvec = dv / W * W;
-    T* kbuf = t.half ? thread_scratch<T, 3>(static_cast<std::size_t>(BN * d)) : nullptr;
-    T* vbuf = t.half ? thread_scratch<T, 4>(static_cast<std::size_t>(BN * dv)) : nullptr;
+    T* kbuf = t.half ? thread_scratch<T, 3>(static_cast<std::size_t>(BN * t.d)) : nullptr;
+    T* vbuf = t.half ? thread_scratch<T, 4>(static_cast<std::size_t>(BN * t.dv)) : nullptr;
     alignas(64) T sc[R][BN];
-    constexpr T ninf = -std::numeric_limits<T>::infinity();
-
     T m[R], l[R], alpha[R];
-    std::int64_t nmax = 0, nmin = std::numeric_limits<std::int64_t>::max();
-    for (int r = 0; r < R; ++r) {
-        m[r] = ninf, l[r] = 0;
-        nmax = std::max(nmax, t.n[r]), nmin = std::min(nmin, t.n[r]);
-    }
-    std::fill(t.o, t.o + R * dv, T(0));
-    const std::int64_t kend = std::min(t.ke, nmax);
+    for (int r = 0; r < R; ++r) m[r] = -std::numeric_limits<T>::infinity(), l[r] = 0;
+    const KeyLimits lim = key_limits(t.n, R);
+    std::fill(t.o, t.o + R * t.dv, T(0));
+    const std::int64_t kend = std::min(t.ke, lim.nmax);
     for (std::int64_t j0 = t.kb; j0 < kend; j0 += BN) {
         const int bn = static_cast<int>(std::min<std::int64_t>(BN, kend - j0));
         const int bnv = (bn + W - 1) / W * W;
         std::int64_t krs, vrs;
-        const T* kp = block_rows<T>(t.k, t.k_rs, j0, bn, d, t.half, kbuf, krs);
-        const T* vp = block_rows<T>(t.v, t.v_rs, j0, bn, dv, t.half, vbuf, vrs);
-
-        // Scores: 4 keys at a time share each q load.
-        int jj = 0;
-        for (; jj < bn; jj += 4) {
-            const int nk = std::min(4, bn - jj);
-            V acc[R][4];
-            for (int r = 0; r < R; ++r)
-                for (int u = 0; u < 4; ++u) acc[r][u] = V{};
-            const T* kr[4];
-            for (int u = 0; u < 4; ++u) kr[u] = kp + (jj + std::min(u, nk - 1)) * krs;
-            for (std::int64_t p = 0; p < dvec; p += W) {
-                V kv[4];
-#pragma GCC unroll 4
-                for (int u = 0; u < 4; ++u) kv[u] = load<V>(kr[u] + p);
-#pragma GCC unroll 8
-                for (int r = 0; r < R; ++r) {
-                    const V qv = load<V>(t.q + r * d + p);
-#pragma GCC unroll 4
-                    for (int u = 0; u < 4; ++u) acc[r][u] = fmadd(qv, kv[u], acc[r][u]);
-                }
-            }
-            for (int r = 0; r < R; ++r)
-                for (int u = 0; u < nk; ++u) {
-                    T s = hsum<T, W>(acc[r][u]);
-                    for (std::int64_t p = dvec; p < d; ++p) s = fmadd(t.q[r * d + p], kr[u][p], s);
-                    sc[r][jj + u] = s;
-                }
-        }
-        for (int r = 0; r < R; ++r) {
-            for (jj = bn; jj < bnv; ++jj) sc[r][jj] = ninf;
-            if (j0 + bn > nmin)
-                for (jj = static_cast<int>(std::clamp<std::int64_t>(t.n[r] - j0, 0, bn)); jj < bn; ++jj) sc[r][jj] = ninf;
-        }
-
-        // Online softmax, vectorized over the block's keys.
-        for (int r = 0; r < R; ++r) {
-            V mb = load<V>(sc[r]);
-            for (jj = W; jj < bnv; jj += W) mb = vmax(mb, load<V>(sc[r] + jj));
-            const T mnew = vmax(m[r], hmax<T, W>(mb));
-            const T muse = mnew == ninf ? T(0) : mnew;
-            alpha[r] = exp2v<T, 1>(m[r] - muse);
-            m[r] = mnew;
-            V sum{};
-            const V mu = splat<V>(muse);
-            for (jj = 0; jj < bnv; jj += W) {
-                const V pr = exp2v<T, W>(load<V>(sc[r] + jj) - mu);
-                store(sc[r] + jj, pr);
-                sum += pr;
-            }
-            l[r] = l[r] * alpha[r] + hsum<T, W>(sum);
-        }
-
-        // o_r = alpha_r o_r + sum_j p_rj v_j, CV vectors of each row at a time.
-        std::int64_t c = 0;
-        for (; c + CV * W <= dvvec; c += CV * W) {
-            V acc[R][CV];
-            for (int r = 0; r < R; ++r)
-                for (int u = 0; u < CV; ++u) acc[r][u] = load<V>(t.o + r * dv + c + u * W) * alpha[r];
-            for (jj = 0; jj < bn; ++jj) {
-                V vv[CV];
-#pragma GCC unroll 8
-                for (int u = 0; u < CV; ++u) vv[u] = load<V>(vp + jj * vrs + c + u * W);
-#pragma GCC unroll 8
-                for (int r = 0; r < R; ++r) {
-                    const V pr = splat<V>(sc[r][jj]);
-#pragma GCC unroll 8
-                    for (int u = 0; u < CV; ++u) acc[r][u] = fmadd(pr, vv[u], acc[r][u]);
-                }
-            }
-            for (int r = 0; r < R; ++r)
-                for (int u = 0; u < CV; ++u) store(t.o + r * dv + c + u * W, acc[r][u]);
-        }
-        for (; c < dvvec; c += W) {
-            V acc[R];
-            for (int r = 0; r < R; ++r) acc[r] = load<V>(t.o + r * dv + c) * alpha[r];
-            for (jj = 0; jj < bn; ++jj) {
-                const V vv = load<V>(vp + jj * vrs + c);
-                for (int r = 0; r < R; ++r) acc[r] = fmadd(splat<V>(sc[r][jj]), vv, acc[r]);
-            }
-            for (int r = 0; r < R; ++r) store(t.o + r * dv + c, acc[r]);
-        }
-        for (; c < dv; ++c)
-            for (int r = 0; r < R; ++r) {
-                T acc = t.o[r * dv + c] * alpha[r];
-                for (jj = 0; jj < bn; ++jj) acc = fmadd(sc[r][jj], vp[jj * vrs + c], acc);
-                t.o[r * dv + c] = acc;
-            }
+        const T* kp = block_rows<T>(t.k, t.k_rs, j0, bn, t.d, t.half, kbuf, krs);
+        const T* vp = block_rows<T>(t.v, t.v_rs, j0, bn, t.dv, t.half, vbuf, vrs);
+        decode_scores<T, R, BN>(t, kp, krs, bn, sc);
+        decode_mask<T, R, BN>(t, j0, bn, bnv, j0 + bn > lim.nmin, sc);
+        decode_softmax<T, R, BN>(bnv, sc, m, l, alpha);
+        decode_accumulate<T, R, BN>(t, vp, vrs, bn, sc, alpha);
     }
     for (int r = 0; r < R; ++r) t.m[r] = m[r], t.l[r] = l[r];
 }

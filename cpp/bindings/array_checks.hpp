@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dtype_names.hpp"
+
 namespace logsketch::bindings {
 
 namespace py = pybind11;
@@ -31,13 +33,16 @@ inline std::vector<std::int64_t> shape_of(const py::array& arr) {
     return std::vector<std::int64_t>(arr.shape(), arr.shape() + arr.ndim());
 }
 
-// f32 for a float32 array, f64 for float64; TypeError naming `name` otherwise.
-template <class D>
-D float32_or_64(const py::array& arr, const char* name, D f32, D f64) {
+// The Dtype of a float array if it is one of `allowed` (float16 is numpy's
+// half; numpy has no bfloat16); TypeError naming `name` and `allowed` otherwise.
+inline Dtype array_dtype(const py::array& arr, const char* name, std::initializer_list<Dtype> allowed) {
     const py::dtype dt = arr.dtype();
-    if (dt.kind() == 'f' && dt.itemsize() == 4) return f32;
-    if (dt.kind() == 'f' && dt.itemsize() == 8) return f64;
-    throw py::type_error(std::string(name) + " must be float32 or float64; got " + py::str(dt).cast<std::string>());
+    if (dt.kind() == 'f') {
+        for (Dtype d : allowed)
+            if (d != Dtype::bfloat16 && itemsize(d) == dt.itemsize()) return d;
+    }
+    throw py::type_error(std::string(name) + " must be " + dtype_list(allowed) + "; got " +
+                         py::str(dt).cast<std::string>());
 }
 
 inline void require_writeable(const py::array& arr, const char* name) {

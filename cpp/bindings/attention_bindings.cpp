@@ -26,12 +26,7 @@ namespace {
 constexpr std::int64_t kMaxSeq = std::numeric_limits<std::int32_t>::max();
 
 Dtype dtype_of(const py::array& arr, const char* name) {
-    const py::dtype dt = arr.dtype();
-    if (dt.kind() == 'f' && dt.itemsize() == 2) return Dtype::float16;
-    if (dt.kind() == 'f' && dt.itemsize() == 4) return Dtype::float32;
-    if (dt.kind() == 'f' && dt.itemsize() == 8) return Dtype::float64;
-    throw py::type_error(std::string(name) + " must be float16, float32 or float64; got " +
-                         py::str(dt).cast<std::string>());
+    return array_dtype(arr, name, {Dtype::float16, Dtype::float32, Dtype::float64});
 }
 
 void require_same_dtype(const py::array& a, Dtype dt, const char* name) {

@@ -13,6 +13,7 @@
 #include "../core/jl_random.hpp"
 #include "array_checks.hpp"
 #include "csr_checks.hpp"
+#include "dtype_names.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -24,13 +25,7 @@ namespace {
 constexpr std::int64_t kMaxDim = std::int64_t(1) << 32;  // rows and column blocks index 32-bit counter words
 
 Dtype dtype_of(const py::array& arr, const char* name) {
-    return float32_or_64(arr, name, Dtype::float32, Dtype::float64);
-}
-
-Dtype dtype_named(const std::string& name) {
-    if (name == "float32") return Dtype::float32;
-    if (name == "float64") return Dtype::float64;
-    throw py::type_error("dtype must be 'float32' or 'float64'; got '" + name + "'");
+    return array_dtype(arr, name, {Dtype::float32, Dtype::float64});
 }
 
 jl::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed, double density) {
@@ -38,15 +33,8 @@ jl::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::
     if (kind == "sparse") m.kind = jl::Kind::sparse;
     else if (kind == "srht") m.kind = jl::Kind::srht;
     else if (kind != "gaussian") throw py::value_error("kind must be 'gaussian', 'sparse' or 'srht'; got '" + kind + "'");
-    if (k < 1 || k >= kMaxDim) throw py::value_error("n_components must be in [1, 2**32); got " + std::to_string(k));
-    if (d < 1 || d >= kMaxDim) throw py::value_error("n_features must be in [1, 2**32); got " + std::to_string(d));
     if (m.kind == jl::Kind::sparse && !(density > 0 && density <= 1 && jl::random::sparse_half(density) >= 1)) {
         throw py::value_error("density must be in [2**-32, 1]; got " + std::to_string(density));
-    }
-    if (m.kind == jl::Kind::srht) {
-        std::int64_t n = 1;
-        while (n < d) n *= 2;
-        if (k > n) throw py::value_error("srht needs n_components <= n_features rounded up to a power of two");
     }
     return m;
 }
@@ -104,7 +92,7 @@ void dense_components(py::array& out, const std::string& kind, std::uint64_t see
 
 py::tuple sparse_components(std::int64_t k, std::int64_t d, std::uint64_t seed, double density,
                             const std::string& dtype) {
-    const Dtype dt = dtype_named(dtype);
+    const Dtype dt = dtype_named(dtype, {Dtype::float32, Dtype::float64});
     const jl::Matrix m = matrix("sparse", k, d, seed, density);
     py::array_t<std::int64_t> indptr(k + 1);
     std::int64_t* ip = indptr.mutable_data();

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <string>
 
-#include "../core/jl_random.hpp"
 #include "../rsvd/operators.hpp"
 #include "../rsvd/rsvd.hpp"
 #include "array_checks.hpp"
@@ -22,7 +21,7 @@ namespace py = pybind11;
 namespace {
 
 Dtype float_dtype(const py::array& arr, const char* name) {
-    return float32_or_64(arr, name, Dtype::float32, Dtype::float64);
+    return array_dtype(arr, name, {Dtype::float32, Dtype::float64});
 }
 
 rsvd::Normalizer normalizer_named(const std::string& name) {
@@ -54,18 +53,10 @@ struct Outputs {
     void *u, *s, *vt;
 };
 
-rsvd::Options options(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t l, int n_iter,
+rsvd::Options options(std::int64_t k, std::int64_t l, int n_iter,
                       const std::string& normalizer, bool transpose, bool flip_sign, const std::string& sketch,
                       std::uint64_t seed, double density) {
-    const std::int64_t small = m < n ? m : n;
-    if (k < 1 || k > small) throw py::value_error("n_components must be in [1, min(A.shape)]");
-    if (l < k || l > small) throw py::value_error("the sketch width must be in [n_components, min(A.shape)]");
-    if (n_iter < 0) throw py::value_error("n_iter must be >= 0");
-    const rsvd::Options o{k, l, n_iter, normalizer_named(normalizer), transpose, flip_sign, sketch_named(sketch),
-                          seed, density};
-    if (o.sketch == jl::Kind::sparse && !(density > 0 && density <= 1 && jl::random::sparse_half(density) >= 1))
-        throw py::value_error("density must be in [2**-32, 1]");
-    return o;
+    return {k, l, n_iter, normalizer_named(normalizer), transpose, flip_sign, sketch_named(sketch), seed, density};
 }
 
 Outputs outputs(py::array& u, py::array& s, py::array& vt, Dtype dt, std::int64_t m, std::int64_t n, std::int64_t k) {
@@ -91,7 +82,7 @@ void dense(const py::array& a, const py::object& mean, py::array& u, py::array& 
     const std::int64_t m = a.shape(0), n = a.shape(1);
     const bool c_order = a.flags() & py::array::c_style;
     if (!c_order && !(a.flags() & py::array::f_style)) throw py::value_error("A must be C- or F-contiguous");
-    const rsvd::Options o = options(m, n, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed, density);
+    const rsvd::Options o = options(k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed, density);
     const Outputs out = outputs(u, s, vt, dt, m, n, k);
     const rsvd::Matrix mat{dt, m, n, false, a.data(), c_order ? n : 1, c_order ? 1 : m,
                            nullptr, nullptr, nullptr, 0, false, false, mean_of(mean, dt, n)};
@@ -107,7 +98,7 @@ void csr(const py::array& data, const py::array& indices, const py::array& indpt
     const Dtype dt = float_dtype(data, "A.data");
     const std::int64_t rows = csr_transposed ? n : m, cols = csr_transposed ? m : n;
     const CsrView v = csr_view(data, indices, indptr, rows, "A");
-    const rsvd::Options o = options(m, n, k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed, density);
+    const rsvd::Options o = options(k, l, n_iter, normalizer, transpose, flip_sign, sketch, seed, density);
     const Outputs out = outputs(u, s, vt, dt, m, n, k);
     const rsvd::Matrix mat{dt, m, n, true, nullptr, 0, 0, v.data, v.indices, v.indptr, v.nnz, v.index64,
                            csr_transposed, mean_of(mean, dt, n)};

@@ -157,9 +157,7 @@ struct Fwht {
 
     // Copying with the signs is fused into the first stages (the row goes
     // straight into registers), and the next row is prefetched meanwhile:
-    // reading X was most of the time.  float32 20000 x 4096 -> 256, AVX-512,
-    // 2 threads: copy pass then transform 14.7-16 ms, fused with prefetch 11 ms
-    // (reading X alone: 7 ms).
+    // reading X was most of the time (docs/tuning.md, "SRHT: fused copy and transform").
     static void signed_run(const T* x, std::int64_t cs, std::int64_t d, const T* flip, int log2n, T* buf,
                            const T* next) {
         const std::int64_t n = std::int64_t(1) << log2n;

@@ -43,6 +43,11 @@ struct CsrX {
     bool index64;
 };
 
+// What every entry point asserts of R: 1 <= k, d < 2^32 (rows and column
+// blocks index 32-bit counter words), a sparse density in [2^-32, 1], and for
+// srht k <= d rounded up to a power of two.
+bool well_formed(const Matrix& r);
+
 // y = X R^T: n x k, C-contiguous, of X's dtype; y must not overlap X.
 void project_dense(const Matrix& r, const DenseX& x, void* y);
 void project_csr(const Matrix& r, const CsrX& x, void* y);

@@ -28,16 +28,14 @@
 namespace logsketch::jl {
 namespace {
 
-// Blocking, measured on AVX-512 (Zen 5, 2 threads), float32 20000 x 4096 -> 256:
-// KC 256: 105 ms, 512: 95 ms, 1024: 87 ms (np.matmul of the same shapes: 96 ms);
-// a deeper KC means fewer passes over Y.  A 1024 x 256 block of Z (1 MiB
-// float32) and 4 micro-panels of rows (4 x 12 x 1024 x 4 B) stay in L2.
+// A deeper KC means fewer passes over Y; a 1024 x 256 block of Z and 4
+// micro-panels of rows stay in L2 (docs/tuning.md, "Gaussian kind: dense blocking").
 constexpr std::int64_t kKC = 1024;
 constexpr std::int64_t kNC = 256;
 constexpr std::int64_t kMCBlocks = 4;  // micro-panels of rows per step of a thread
 // CSR X: Z^T tiles of at most 16 MiB, so a tile stays in the 32 MiB L3 while
-// every row of X visits it; each tile costs a pass over Y (100000 x 100000
-// CSR at 0.1% -> 256: 8 MiB tiles 192 ms, 16 MiB 176 ms, 24 MiB 194 ms).
+// every row of X visits it; each tile costs a pass over Y (docs/tuning.md,
+// "Gaussian kind: CSR tiles").
 constexpr std::int64_t kTileBytes = 16 << 20;
 
 template <class T>

@@ -11,7 +11,7 @@ namespace {
 // out[i * ld + p] = x[(i0 + i) * rs + (j0 + p) * cs] for i < rows, p < cols,
 // and 0 for rows <= i < pad_rows.  Column-major X (|rs| < |cs|) is read down
 // its columns: contiguous reads instead of one cache line per element
-// (float32 20000 x 4096 Fortran order, srht -> 256: 92 ms row by row).
+// (docs/tuning.md, "Reading column-major X").
 template <class T>
 void copy_rows(const T* x, std::int64_t rs, std::int64_t cs, std::int64_t i0, std::int64_t rows, std::int64_t j0,
                std::int64_t cols, std::int64_t pad_rows, std::int64_t ld, T* out) {

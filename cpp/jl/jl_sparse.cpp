@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../runtime/precondition.hpp"
 #include "../runtime/scratch.hpp"
 #include "../runtime/threads.hpp"
 #include "jl.hpp"
@@ -212,6 +213,7 @@ void sparse_csr(const Matrix& m, const CsrX& x, void* y) {
 }
 
 void sparse_row_counts(const Matrix& m, std::int64_t* counts) {
+    LOGSKETCH_REQUIRE(m.kind == Kind::sparse && well_formed(m));
     const std::uint32_t half = random::sparse_half(m.density);
     each_row(m, [&](std::int64_t c, const std::uint32_t* words) {
         std::int64_t count = 0;
@@ -221,6 +223,7 @@ void sparse_row_counts(const Matrix& m, std::int64_t* counts) {
 }
 
 void sparse_fill(const Matrix& m, Dtype dtype, const std::int64_t* indptr, std::int64_t* indices, void* data) {
+    LOGSKETCH_REQUIRE(m.kind == Kind::sparse && well_formed(m));
     dispatch_dtype(dtype, data, [&](auto* t) { fill(m, indptr, indices, t); });
 }
 

@@ -70,9 +70,8 @@ void dense(const Matrix& m, const DenseX& in, T* y) {
         return;
     }
     // Other layouts: blocks of rows copied row-major first (kRowBlock rows:
-    // one 64-byte line of a column-major float32 X; capped at kBlockBytes).
-    // Fortran-order float32 20000 x 4096 -> 256: row by row 92 ms; 16-row
-    // blocks 34 ms (32 rows: 42 ms; unpadded rows: 98 ms).
+    // one 64-byte line of a column-major float32 X; capped at kBlockBytes:
+    // docs/tuning.md, "SRHT: other layouts in row blocks").
     const std::int64_t block = std::clamp<std::int64_t>(kBlockBytes / (m.d * std::int64_t(sizeof(T))), 1, kRowBlock);
     const std::int64_t ld = m.d + 64 / std::int64_t(sizeof(T));  // rows a power of two apart alias in L1
     parallel_for((in.n + block - 1) / block, [&](std::int64_t b) {

@@ -16,7 +16,8 @@
 namespace logsketch::mitchell {
 namespace {
 
-// Below this many elements a second thread costs more than it saves (docs/tuning.md).
+// Below this many elements a second thread costs more than it saves
+// (docs/tuning.md, "Elementwise: one thread below a size").
 constexpr std::int64_t kMinParallel = 1 << 16;
 // Smallest piece of a row one thread takes (fits L2 on any current core).
 constexpr std::int64_t kMinChunk = 1 << 14;

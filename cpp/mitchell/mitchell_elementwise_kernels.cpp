@@ -31,7 +31,7 @@ inline typename F::Bits apply(typename F::Bits a, typename F::Bits b, typename F
 // plain wrapping add (the sign bits add to their xor), so each block first
 // reduces its operands' magnitude range (4 min/max per element) and, when that
 // range proves every result normal, writes a +- b + delta; otherwise it runs the
-// full branch-free definition (the gain: docs/tuning.md, "Mitchell elementwise").
+// full branch-free definition (the gain: docs/tuning.md, "Elementwise: fast path for all-normal blocks").
 constexpr std::int64_t kBlockBytes = 4096;
 
 template <class F, bool Divide, int SA, int SB>
@@ -74,7 +74,7 @@ void blocked(std::int64_t n, const typename F::Bits* a, const typename F::Bits* 
 // Large contiguous outputs are written with non-temporal stores: each block is
 // computed into an L1-resident buffer and streamed out, which skips the read
 // for ownership of every output line (a quarter of the memory traffic; see
-// docs/tuning.md, "Mitchell elementwise").
+// docs/tuning.md, "Elementwise: non-temporal stores").
 constexpr std::int64_t kStreamMinBytes = 1 << 18;
 
 inline void stream_block(void* dst, const void* src, std::int64_t bytes) {

@@ -188,7 +188,8 @@ class Gemm {
                 pack_b(b, pc, kc, jc, nc, threads);
                 // Each thread takes an equal share of the A micro-panels (within one)
                 // and walks it in MC-row blocks; with fewer panels than threads the
-                // columns are split too (why not whole MC blocks: docs/tuning.md).
+                // columns are split too (why not whole MC blocks:
+                // docs/tuning.md, "GEMM: work split over threads").
                 const std::int64_t m_panels = (m + mr_ - 1) / mr_;
                 const std::int64_t row_parts = std::min<std::int64_t>(threads, m_panels);
                 const std::int64_t n_parts = std::clamp<std::int64_t>(threads / row_parts, 1, n_panels);

@@ -92,9 +92,8 @@ protected:
             widen_rows(dense.data(), this->rows(), r.k, y, ld);
             return;
         }
-        // Gaussian and SRHT: R (l x q) once, then the CSR product.  Generating
-        // R's entries per nonzero instead (jl::project_csr) took 407 ms of a
-        // 200000 x 50000, 0.1% sparse, l = 110 float32 factorization; this, 133 ms.
+        // Gaussian and SRHT: R (l x q) once, then the CSR product: faster than
+        // R's entries per nonzero (docs/tuning.md, "CSR sketch: R generated once").
         std::vector<T> rt(static_cast<std::size_t>(r.k) * r.d), omega(static_cast<std::size_t>(r.d) * ld, T(0));
         jl::dense_components(r, dtype_of<T>(), rt.data());
         for (std::int64_t j = 0; j < r.d; ++j)
@@ -161,9 +160,7 @@ private:
 
     // out = S x for the CSR S (rows x cols) over the whole panel width, one
     // column block of S (block of x's rows) at a time, so the rows gathered
-    // stay in cache: on a 50000 x 200000 CSR with 10^7 nonzeros and a 112-wide
-    // float32 panel, 95 ms in one pass, 41 ms in 8 blocks (11 MB of x each);
-    // 200000 x 50000, 66 ms against 39 ms in 2.  The fma chain per row is the
+    // stay in cache (docs/tuning.md, "CSR products: column blocks").  The fma chain per row is the
     // same as in one pass: the bits do not change.
     static void multiply(const Csr& s, Blocks& blocks, std::int64_t rows, std::int64_t cols, const T* x, T* out,
                          std::int64_t ld) {

@@ -1,9 +1,7 @@
 // The randomized SVD's BLAS-3 calls, split over logsketch's threads with
-// OpenBLAS itself single-threaded (blas::single_threaded).  Two thread pools
-// taking turns on the same cores cost more than the work between them: with
-// the CSR products on OpenMP and the normalizations on OpenBLAS's threads, a
-// 5000 x 2000 sparse rSVD took 132 ms on 2 threads against 8.7 ms on one (each
-// pool spinning while the other ran).  Splitting here also fixes the bits:
+// OpenBLAS itself single-threaded (blas::single_threaded): two thread pools
+// taking turns on the same cores cost more than the work between them
+// (docs/tuning.md, "One thread pool").  Splitting here also fixes the bits:
 // every call covers a fixed chunk of output rows, and the reductions run over
 // fixed row chunks summed in order, so results do not depend on the thread
 // count.
@@ -28,9 +26,8 @@ inline int threads_for(double work, std::int64_t rows) {
 // Rows per BLAS call.  Fixed, whatever the thread count: OpenBLAS's bits
 // depend on the sizes it is called with (a 9000-row product differs in the
 // last bits from its two 4500-row halves), so only a fixed split keeps the
-// results independent of the threads.  512: a 4000 x 3000, k = 50, 4-iteration
-// factorization took 64 / 145 ms (float32 / float64) in 512-row calls, 65 / 154
-// in 256, 72 / 170 in 1024 and 75 / 178 in 2048 (one call per thread).
+// results independent of the threads.  512: the fastest size (docs/tuning.md,
+// "Rows per BLAS call").
 constexpr std::int64_t kRows = 512;
 
 // Runs body(r0, r1) on every kRows-row chunk of [0, rows), the chunks spread
@@ -58,9 +55,7 @@ void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
 
 // Y = op(A) X (row-major, Y m x l, X k x l) for a large A and a thin X: the
 // power iteration's products.  OpenBLAS runs them faster as Y^T = X^T op(A)^T,
-// the thin operand on the left: in 512-row calls on one thread, 4000 x 3000
-// A, l = 60, 184 / 178 GFLOP/s (float32, A X / A^T X) against 147 / 133 as
-// Y = op(A) X, and 82 / 76 against 60 / 54 in float64.  Each chunk of Y is
+// the thin operand on the left (docs/tuning.md, "Product orientation").  Each chunk of Y is
 // made transposed in a per-thread buffer, then transposed into place.
 template <class T>
 void thin_product(bool ta, std::int64_t m, std::int64_t l, std::int64_t k, const T* a, std::int64_t lda, const T* x,

@@ -32,8 +32,8 @@ namespace logsketch::rsvd {
 namespace {
 
 // True if any of x[0 .. n) is NaN or infinite: its exponent bits all ones.
-// Integer tests, so the loop vectorizes (a floating-point x - x sum did not:
-// scanning a 4000 x 3000 float32 A took 2.1 ms longer); parallel, stops early.
+// Integer tests, so the loop vectorizes (docs/tuning.md, "NaN/inf scan:
+// integer tests"); parallel, stops early.
 template <class T>
 bool any_nonfinite(const T* x, std::int64_t n) {
     using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
@@ -115,8 +115,8 @@ void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
     blas::single_threaded();
     // A Gaussian or SRHT sketch multiplies every entry of A into its whole row
     // of Y, so a NaN or infinity in A leaves Y non-finite (NaN * g, inf * 0
-    // and inf - inf are NaN): scanning the p x l sketch instead of A saved
-    // 0.8 ms (float32) and 2.2 ms (float64) of a 4000 x 3000 factorization.
+    // and inf - inf are NaN): the p x l sketch is scanned instead of A, which is
+    // cheaper (docs/tuning.md, "NaN/inf scan: the sketch instead of A").
     // A itself is scanned first only for the sparse sketch, which skips
     // entries, and after a non-finite sketch to tell NaN in A from overflow.
     const bool sketch_sees_every_entry = o.sketch != jl::Kind::sparse;

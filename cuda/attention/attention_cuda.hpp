@@ -34,9 +34,11 @@
 
 #include <cstdint>
 
+#include "../../cpp/core/dtype.hpp"
+
 namespace logsketch::attention::gpu {
 
-enum class Dtype : int { float16 = 0, bfloat16 = 1 };
+using logsketch::Dtype;  // supported here: float16, bfloat16
 enum class ScaleMode : int { constant = 0, entropy = 1 };
 
 // Element strides of one operand.

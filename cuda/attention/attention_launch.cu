@@ -1,16 +1,7 @@
 // Attention forward on the GPU: checks, derived arguments, split-KV choice and
 // dispatch to the per-(dtype, head dim, causal) instantiations (generated from
-// tools/cuda_units.py into instantiations/).
-//
-// Registers and spills of attention_fwd_kernel (128 threads), nvcc 13.0 -O3, sm_90,
-// over both dtypes and causality (cuobjdump --dump-resource-usage):
-//   d = 128: 243-246 registers     d = 96: 209-212
-//   d = 64:  163-168               d = 32: 120-128
-//   0 bytes stack frame and 0 bytes spill stores/loads everywhere (sm_80 last
-//   measured at 240, 203-208, 167-170 and 128-129).
-// So registers allow two blocks (8 warps) per SM at d = 128, three at d = 64 (sm_90);
-// shared memory per block is 3 tiles x 64 rows x (d + 8) halves: 51 KiB at d = 128.
-// The combine kernel: 40-42 registers.
+// tools/cuda_units.py into instantiations/).  Occupancy is bounded by the
+// kernel's registers (docs/tuning.md, "GPU registers and occupancy").
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

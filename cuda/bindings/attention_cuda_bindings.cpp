@@ -19,6 +19,7 @@
 #include "../attention/attention_cuda.hpp"
 #include "../runtime/cuda_check.cuh"
 #include "../runtime/device_guard.cuh"
+#include "../../cpp/bindings/dtype_names.hpp"
 #include "device_checks.hpp"
 #include "register.hpp"
 
@@ -29,12 +30,6 @@ namespace ag = attention::gpu;
 using Triple = std::array<std::int64_t, 3>;
 
 namespace {
-
-ag::Dtype parse_dtype(const std::string& name) {
-    if (name == "float16") return ag::Dtype::float16;
-    if (name == "bfloat16") return ag::Dtype::bfloat16;
-    throw py::type_error("dtype must be 'float16' or 'bfloat16' on the GPU; got '" + name + "'");
-}
 
 ag::Strides strides(const Triple& s) { return {s[0], s[1], s[2]}; }
 
@@ -68,7 +63,7 @@ void forward(std::uintptr_t q, const Triple& q_st, std::uintptr_t k, const Tripl
              std::uintptr_t kv_lengths, std::uintptr_t cu_seqlens_q, std::uintptr_t cu_seqlens_k, int splits,
              std::uintptr_t workspace, std::int64_t workspace_size, std::uintptr_t stream, int device) {
     ag::ForwardParams p{};
-    p.dtype = parse_dtype(dtype);
+    p.dtype = dtype_named(dtype, {Dtype::float16, Dtype::bfloat16});
     if (scale_mode == "constant") {
         p.scale_mode = ag::ScaleMode::constant;
     } else if (scale_mode == "entropy") {

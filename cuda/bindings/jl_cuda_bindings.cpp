@@ -14,6 +14,7 @@
 #include "../runtime/device_guard.cuh"
 #include "../jl/jl_cuda.hpp"
 #include "device_checks.hpp"
+#include "../../cpp/bindings/dtype_names.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -23,14 +24,6 @@ namespace jg = jl::gpu;
 
 namespace {
 
-constexpr std::int64_t kMaxDim = std::int64_t(1) << 32;
-
-jg::Dtype parse_dtype(const std::string& name) {
-    if (name == "float32") return jg::Dtype::float32;
-    if (name == "float64") return jg::Dtype::float64;
-    throw py::type_error("dtype must be 'float32' or 'float64'; got '" + name + "'");
-}
-
 jg::Kind parse_kind(const std::string& name) {
     if (name == "gaussian") return jg::Kind::gaussian;
     if (name == "sparse") return jg::Kind::sparse;
@@ -38,25 +31,19 @@ jg::Kind parse_kind(const std::string& name) {
     throw py::value_error("kind must be 'gaussian', 'sparse' or 'srht'; got '" + name + "'");
 }
 
-// R's shape (the extent of every buffer the kernels touch) and, for srht, its
-// rows' pointer.  The density (resolved by the Python layer) and the srht
-// k <= padded d rule are checked once, there; the kernels assert what they
-// need (jl/jl_check.hpp).
+// R as the kernels take it.  Its values (k, d, the density, srht's rows) are
+// checked by the Python layer and asserted by jl::gpu (jl/jl_check.hpp); the
+// srht rows' pointer is checked for its device below.
 jg::Matrix matrix(const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed, double density,
                   std::uintptr_t srht_rows) {
     const jg::Kind kd = parse_kind(kind);
-    if (k < 1 || k >= kMaxDim) throw py::value_error("k must be in [1, 2**32); got " + std::to_string(k));
-    if (d < 1 || d >= kMaxDim) throw py::value_error("d must be in [1, 2**32); got " + std::to_string(d));
-    if (kd == jg::Kind::srht && srht_rows == 0) {
-        throw py::value_error("srht_rows must be a device pointer for kind 'srht'");
-    }
     return {kd, k, d, seed, density, reinterpret_cast<const std::int64_t*>(srht_rows)};
 }
 
 void components(std::uintptr_t out, const std::string& kind, std::int64_t k, std::int64_t d, std::uint64_t seed,
                 double density, const std::string& dtype, std::uintptr_t srht_rows, std::uintptr_t stream,
                 int device) {
-    const jg::Dtype dt = parse_dtype(dtype);
+    const Dtype dt = dtype_named(dtype, {Dtype::float32, Dtype::float64});
     const jg::Matrix r = matrix(kind, k, d, seed, density, srht_rows);
     py::gil_scoped_release release;
     check_device(device);
@@ -71,7 +58,7 @@ void components(std::uintptr_t out, const std::string& kind, std::int64_t k, std
 void project(std::uintptr_t x, std::int64_t n, std::int64_t d, std::int64_t rs, std::uintptr_t y,
              const std::string& kind, std::int64_t k, std::uint64_t seed, double density, const std::string& dtype,
              std::uintptr_t srht_rows, std::uintptr_t stream, int device) {
-    const jg::Dtype dt = parse_dtype(dtype);
+    const Dtype dt = dtype_named(dtype, {Dtype::float32, Dtype::float64});
     const jg::Matrix r = matrix(kind, k, d, seed, density, srht_rows);
     if (n < 0) throw py::value_error("n must be >= 0; got " + std::to_string(n));
     if (n > 1 && rs < d) {

@@ -14,26 +14,16 @@
 #include "../runtime/cuda_check.cuh"
 #include "../runtime/device_guard.cuh"
 #include "../mitchell/mitchell_cuda.hpp"
+#include "../../cpp/bindings/dtype_names.hpp"
 #include "device_checks.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
 
 namespace py = pybind11;
-using mitchell::gpu::Dtype;
 using Dims = std::vector<std::int64_t>;
 
 namespace {
-
-Dtype parse_dtype(const std::string& name) {
-    if (name == "float16") return Dtype::float16;
-    if (name == "bfloat16") return Dtype::bfloat16;
-    if (name == "float32") return Dtype::float32;
-    if (name == "float64") {
-        throw py::type_error("dtype float64 is not supported on the GPU (float16, bfloat16 or float32)");
-    }
-    throw py::type_error("dtype must be 'float16', 'bfloat16' or 'float32'; got '" + name + "'");
-}
 
 std::string dims_str(const Dims& d) {
     std::string s = "(";
@@ -65,7 +55,7 @@ void binary(std::uintptr_t a_ptr, const Dims& a_shape, const Dims& a_strides, st
             const Dims& b_shape, const Dims& b_strides, std::uintptr_t out_ptr, const Dims& out_shape,
             const Dims& out_strides, const std::string& dtype, const std::string& op, bool compensated,
             std::uintptr_t stream, int device) {
-    const Dtype dt = parse_dtype(dtype);
+    const Dtype dt = dtype_named(dtype, {Dtype::float16, Dtype::bfloat16, Dtype::float32});
     if (op != "multiply" && op != "divide") {
         throw py::value_error("op must be 'multiply' or 'divide'; got '" + op + "'");
     }
@@ -100,7 +90,7 @@ void binary(std::uintptr_t a_ptr, const Dims& a_shape, const Dims& a_strides, st
 void matmul(std::uintptr_t a_ptr, const Dims& a_shape, const Dims& a_strides, std::uintptr_t b_ptr,
             const Dims& b_shape, const Dims& b_strides, std::uintptr_t out_ptr, const Dims& out_shape,
             const Dims& out_strides, const std::string& dtype, bool compensated, std::uintptr_t stream, int device) {
-    const Dtype dt = parse_dtype(dtype);
+    const Dtype dt = dtype_named(dtype, {Dtype::float16, Dtype::bfloat16, Dtype::float32});
     check_operand("a", a_ptr, a_shape, a_strides);
     check_operand("b", b_ptr, b_shape, b_strides);
     check_operand("out", out_ptr, out_shape, out_strides);

@@ -17,6 +17,7 @@
 
 #include "../runtime/device_guard.cuh"
 #include "../rsvd/rsvd_cuda.hpp"
+#include "../../cpp/bindings/dtype_names.hpp"
 #include "device_checks.hpp"
 #include "register.hpp"
 
@@ -26,12 +27,6 @@ namespace py = pybind11;
 namespace rg = rsvd::gpu;
 
 namespace {
-
-rg::Dtype parse_dtype(const std::string& name) {
-    if (name == "float32") return rg::Dtype::float32;
-    if (name == "float64") return rg::Dtype::float64;
-    throw py::type_error("A must be float32 or float64; got '" + name + "'");
-}
 
 rg::Normalizer parse_normalizer(const std::string& name) {
     if (name == "none") return rg::Normalizer::none;
@@ -54,7 +49,7 @@ void randomized_svd(std::uintptr_t a, std::int64_t m, std::int64_t n, std::int64
                     std::uint64_t seed, double density, std::uintptr_t srht_rows, std::uintptr_t u,
                     std::uintptr_t s, std::uintptr_t vt, std::uintptr_t stream, int device) {
     rg::Params p{};
-    p.dtype = parse_dtype(dtype);
+    p.dtype = dtype_named(dtype, {Dtype::float32, Dtype::float64});
     p.normalizer = parse_normalizer(normalizer);
     p.sketch = parse_sketch(sketch);
     p.m = m;

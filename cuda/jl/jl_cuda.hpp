@@ -16,9 +16,11 @@
 
 #include <cstdint>
 
+#include "../../cpp/core/dtype.hpp"
+
 namespace logsketch::jl::gpu {
 
-enum class Dtype : int { float32 = 0, float64 = 1 };
+using logsketch::Dtype;  // supported here: float32, float64
 enum class Kind : int { gaussian = 0, sparse = 1, srht = 2 };
 
 // The largest padded order n of the srht kind: one row's transform lives in

@@ -12,9 +12,11 @@
 
 #include <cstdint>
 
+#include "../../cpp/core/dtype.hpp"
+
 namespace logsketch::mitchell::gpu {
 
-enum class Dtype : int { float16 = 0, bfloat16 = 1, float32 = 2 };
+using logsketch::Dtype;  // supported here: float16, bfloat16, float32
 enum class BinaryOp : int { multiply = 0, divide = 1 };
 
 // The most dimensions an index space may have once unit dimensions are dropped

@@ -169,8 +169,7 @@ class Driver {
     // cuda/jl materializes bit for bit as the CPU's jl_components.
     void sketch() {
         const jl::gpu::Matrix r{prm_.sketch, prm_.l, q_, prm_.seed, prm_.density, prm_.srht_rows};
-        jl::gpu::components(r, prm_.dtype == Dtype::float32 ? jl::gpu::Dtype::float32 : jl::gpu::Dtype::float64,
-                            qb_, stream_);
+        jl::gpu::components(r, prm_.dtype, qb_, stream_);
     }
 
     // ---- products with M -----------------------------------------------------

@@ -23,11 +23,13 @@
 
 #include <cstdint>
 
+#include "../../cpp/core/dtype.hpp"
+
 #include "../jl/jl_cuda.hpp"
 
 namespace logsketch::rsvd::gpu {
 
-enum class Dtype : int { float32 = 0, float64 = 1 };
+using logsketch::Dtype;  // supported here: float32, float64
 enum class Normalizer : int { none = 0, lu = 1, qr = 2, cholqr = 3 };
 
 struct Params {
