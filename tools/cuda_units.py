@@ -18,7 +18,7 @@ class AttentionDtype:
     name: str       # the dtype's name in Python (numpy / torch spelling)
     cuda_type: str  # the CUDA element type the kernel is instantiated for
     tag: str        # the short name in file names
-    enum: str       # the attention::gpu::Dtype enumerator
+    enum: str       # the logsketch::Dtype enumerator
 
 
 # Head dims of the attention forward kernel: multiples of 16 in [32, 128]
