@@ -47,7 +47,8 @@ def _library_path():
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("logsketch needs the scipy-openblas32 package (pip install scipy-openblas32)")
     lib_dir = os.path.join(spec.submodule_search_locations[0], "lib")
-    names = sorted(n for n in os.listdir(lib_dir) if n.startswith("libscipy_openblas") and ".so" in n)
+    names = sorted(n for n in os.listdir(lib_dir)
+                   if n.startswith("libscipy_openblas") and (".so" in n or n.endswith(".dylib")))
     if not names:
         raise ImportError(f"no libscipy_openblas shared library in {lib_dir}")
     return os.path.join(lib_dir, names[0])
