@@ -12,9 +12,36 @@ namespace logsketch::bindings {
 
 namespace py = pybind11;
 
+// The kernels read and write every array through pointers of its item type,
+// in native byte order.  The Python layer copies other arrays first; a direct
+// call with one gets a ValueError naming the argument, not a misaligned
+// access or swapped bytes read as numbers.
+inline void require_kernel_layout(const py::array& arr, const char* name) {
+    const auto itemsize = static_cast<std::int64_t>(arr.itemsize());
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    constexpr char kSwapped = '<';
+#else
+    constexpr char kSwapped = '>';
+#endif
+    if (arr.dtype().byteorder() == kSwapped) {
+        throw py::value_error(std::string(name) + " must be in native byte order");
+    }
+    if (itemsize <= 1) return;
+    if (reinterpret_cast<std::uintptr_t>(arr.data()) % static_cast<std::uintptr_t>(itemsize) != 0) {
+        throw py::value_error(std::string(name) + " is not aligned to its item size");
+    }
+    for (py::ssize_t d = 0; d < arr.ndim(); ++d) {
+        if (static_cast<std::int64_t>(arr.strides(d)) % itemsize != 0) {
+            throw py::value_error(std::string(name) + " has a stride that is not a multiple of its item size");
+        }
+    }
+}
+
 // Strides of `arr` in elements; ValueError if a stride is not a whole number
-// of elements (the Python layer copies such arrays first).
+// of elements, the data is not aligned or not in native byte order (the
+// Python layer copies such arrays first).
 inline std::vector<std::int64_t> element_strides(const py::array& arr, const char* name) {
+    require_kernel_layout(arr, name);
     std::vector<std::int64_t> out(static_cast<std::size_t>(arr.ndim()));
     const auto itemsize = static_cast<std::int64_t>(arr.itemsize());
     for (py::ssize_t d = 0; d < arr.ndim(); ++d) {
@@ -34,6 +61,7 @@ inline std::vector<std::int64_t> shape_of(const py::array& arr) {
 // f32 for a float32 array, f64 for float64; TypeError naming `name` otherwise.
 template <class D>
 D float32_or_64(const py::array& arr, const char* name, D f32, D f64) {
+    require_kernel_layout(arr, name);
     const py::dtype dt = arr.dtype();
     if (dt.kind() == 'f' && dt.itemsize() == 4) return f32;
     if (dt.kind() == 'f' && dt.itemsize() == 8) return f64;
@@ -41,6 +69,7 @@ D float32_or_64(const py::array& arr, const char* name, D f32, D f64) {
 }
 
 inline void require_writeable(const py::array& arr, const char* name) {
+    require_kernel_layout(arr, name);
     if (!arr.writeable()) throw py::value_error(std::string(name) + " must be writeable");
 }
 

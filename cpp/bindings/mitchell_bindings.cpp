@@ -54,6 +54,7 @@ void binary(const py::array& a, const py::array& b, py::array& out, const std::s
                              out.mutable_data(),
                              so.data()};
     py::gil_scoped_release release;
+    InterruptibleCall interruptible;
     mitchell::binary(p);
 }
 
