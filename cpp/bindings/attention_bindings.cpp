@@ -14,6 +14,7 @@
 
 #include "../attention/attention.hpp"
 #include "array_checks.hpp"
+#include "interrupt.hpp"
 #include "register.hpp"
 
 namespace logsketch::bindings {
@@ -85,6 +86,7 @@ struct Offsets {
 void run(attention::Problem& p, const Offsets& off) {
     off.point(p);
     py::gil_scoped_release release;
+    InterruptibleCall interruptible;
     attention::attention(p);
 }
 

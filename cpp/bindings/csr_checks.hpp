@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "array_checks.hpp"
+
 namespace logsketch::bindings {
 
 namespace py = pybind11;
@@ -23,6 +25,9 @@ struct CsrView {
 // The arrays' types and shapes (TypeError / ValueError), for `rows` rows.
 inline CsrView csr_view(const py::array& data, const py::array& indices, const py::array& indptr, std::int64_t rows,
                         const std::string& name) {
+    require_kernel_layout(data, (name + ".data").c_str());
+    require_kernel_layout(indices, (name + ".indices").c_str());
+    require_kernel_layout(indptr, (name + ".indptr").c_str());
     const py::dtype it = indices.dtype(), pt = indptr.dtype();
     if (it.kind() != 'i' || pt.kind() != 'i' || (it.itemsize() != 4 && it.itemsize() != 8) ||
         pt.itemsize() != it.itemsize()) {

@@ -12,6 +12,7 @@
 #include "../jl/jl.hpp"
 #include "../core/jl_random.hpp"
 #include "array_checks.hpp"
+#include "interrupt.hpp"
 #include "csr_checks.hpp"
 #include "dtype_names.hpp"
 #include "register.hpp"
@@ -58,6 +59,7 @@ void project_dense(const py::array& x, py::array& y, const std::string& kind, st
     const jl::DenseX in{dt, x.shape(0), x.data(), s[0], s[1]};
     void* out = y.mutable_data();
     py::gil_scoped_release release;
+    InterruptibleCall interruptible;
     jl::project_dense(m, in, out);
 }
 
@@ -73,6 +75,7 @@ void project_csr(const py::array& data, const py::array& indices, const py::arra
     std::string error;
     {
         py::gil_scoped_release release;
+        InterruptibleCall interruptible;
         error = csr_invariants(v, n, d, "X");
         if (error.empty()) jl::project_csr(m, in, out);
     }
@@ -87,6 +90,7 @@ void dense_components(py::array& out, const std::string& kind, std::uint64_t see
     require_output(out, dt, m.k, m.d, "out");
     void* p = out.mutable_data();
     py::gil_scoped_release release;
+    InterruptibleCall interruptible;
     jl::dense_components(m, dt, p);
 }
 
@@ -98,6 +102,7 @@ py::tuple sparse_components(std::int64_t k, std::int64_t d, std::uint64_t seed, 
     std::int64_t* ip = indptr.mutable_data();
     {
         py::gil_scoped_release release;
+        InterruptibleCall interruptible;
         ip[0] = 0;
         jl::sparse_row_counts(m, ip + 1);
         for (std::int64_t c = 0; c < k; ++c) ip[c + 1] += ip[c];
@@ -108,6 +113,7 @@ py::tuple sparse_components(std::int64_t k, std::int64_t d, std::uint64_t seed, 
     void* px = data.mutable_data();
     {
         py::gil_scoped_release release;
+        InterruptibleCall interruptible;
         jl::sparse_fill(m, dt, ip, ix, px);
     }
     return py::make_tuple(data, indices, indptr);

@@ -20,16 +20,7 @@ namespace py = pybind11;
 namespace {
 
 Dtype dtype_of(const py::array& arr, const char* name) {
-    const py::dtype dt = arr.dtype();
-    if (dt.kind() == 'f') {
-        switch (dt.itemsize()) {
-            case 2: return Dtype::float16;
-            case 4: return Dtype::float32;
-            case 8: return Dtype::float64;
-        }
-    }
-    throw py::type_error(std::string(name) + " must be float16, float32 or float64; got " +
-                         py::str(dt).cast<std::string>());
+    return array_dtype(arr, name, {Dtype::float16, Dtype::float32, Dtype::float64});
 }
 
 void binary(const py::array& a, const py::array& b, py::array& out, const std::string& op, bool compensated) {
@@ -54,6 +45,7 @@ void binary(const py::array& a, const py::array& b, py::array& out, const std::s
                              out.mutable_data(),
                              so.data()};
     py::gil_scoped_release release;
+    InterruptibleCall interruptible;
     mitchell::binary(p);
 }
 

@@ -11,6 +11,7 @@
 #include "../rsvd/operators.hpp"
 #include "../rsvd/rsvd.hpp"
 #include "array_checks.hpp"
+#include "interrupt.hpp"
 #include "csr_checks.hpp"
 #include "register.hpp"
 
@@ -87,6 +88,7 @@ void dense(const py::array& a, const py::object& mean, py::array& u, py::array& 
     const rsvd::Matrix mat{dt, m, n, false, a.data(), c_order ? n : 1, c_order ? 1 : m,
                            nullptr, nullptr, nullptr, 0, false, false, mean_of(mean, dt, n)};
     py::gil_scoped_release release;
+    InterruptibleCall interruptible;
     rsvd::randomized_svd(mat, o, out.u, out.s, out.vt);
 }
 
@@ -105,6 +107,7 @@ void csr(const py::array& data, const py::array& indices, const py::array& indpt
     std::string error;
     {
         py::gil_scoped_release release;
+        InterruptibleCall interruptible;
         error = csr_invariants(v, rows, cols, "A");
         if (error.empty()) rsvd::randomized_svd(mat, o, out.u, out.s, out.vt);
     }

@@ -1,7 +1,7 @@
 // The sparse kind on dense X: blocks of rows of X transposed so that one
 // vector holds one column of `rows` rows, then for each row c of R the sum of
 // the columns where R is +1 minus the sum where it is -1 (additions only; the
-// driver applies the scale once per output).  Written once over
+// driver scales the transposed block first).  Written once over
 // simd/lanes.hpp's vectors and compiled per SIMD level
 // (simd::Isa::JlGather sets the vectors per block).  Each lane is one
 // row of X, so every level gives the same bits.

@@ -81,7 +81,7 @@ void dense(const Matrix& m, const DenseX& in, T* y) {
                 T* tile = thread_scratch<T, 1>(static_cast<std::size_t>(mr * nr));
                 const T* src[kMCBlocks];
                 std::int64_t ld[kMCBlocks];
-                for (std::int64_t bs = b0; bs < b1; bs += kMCBlocks) {
+                for (std::int64_t bs = b0; bs < b1 && !cancellation_requested(); bs += kMCBlocks) {
                     const std::int64_t be = std::min(b1, bs + kMCBlocks);
                     // Full blocks of row-major X are read in place (no packing:
                     // the micro-kernel broadcasts along its rows); the rest is

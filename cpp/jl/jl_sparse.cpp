@@ -1,5 +1,7 @@
 // The sparse kind: R[c, j] in {+scale, 0, -scale} (jl_random.hpp), applied
-// with additions and subtractions only; the scale multiplies each output once.
+// with additions and subtractions only.  Each entry of X is multiplied by the
+// scale as it is read (the terms are x_ij * scale, as in X R^T), so a sum
+// whose scaled value is representable does not overflow on the way.
 //
 // Dense X: per column tile, the lists of R's nonzero columns of every row
 // (plus first, then minus); blocks of rows of X are transposed so that one
@@ -122,20 +124,20 @@ void dense(const Matrix& m, const DenseX& in, T* y) {
     const std::int64_t blocks = (n + rows - 1) / rows;
     for (std::int64_t j0 = 0; j0 < d; j0 += tj) {
         const std::int64_t j1 = std::min(d, j0 + tj);
-        const bool first = j0 == 0, last = j1 == d;
+        const bool first = j0 == 0;
         const Lists lists = row_lists(m, half, j0, j1);
         parallel_for(blocks, [&](std::int64_t b) {
             const std::int64_t r = std::min(rows, n - b * rows);
             T* xt = thread_scratch<T, 2>(static_cast<std::size_t>(tj * rows));
             T* out = thread_scratch<T, 3>(static_cast<std::size_t>(k * rows));
             gk.transpose(x + b * rows * in.rs + j0 * in.cs, in.rs, in.cs, r, j1 - j0, xt);
+            for (std::int64_t e = 0, ne = (j1 - j0) * rows; e < ne; ++e) xt[e] *= scale;
             gk.gather(xt, k, lists.bounds.data(), lists.idx.data(), out);
             for (std::int64_t i = 0; i < r; ++i) {
                 T* yi = y + (b * rows + i) * k;
                 for (std::int64_t c = 0; c < k; ++c) {
-                    T v = out[c * rows + i];
-                    if (!first) v = yi[c] + v;
-                    yi[c] = last ? v * scale : v;
+                    const T v = out[c * rows + i];
+                    yi[c] = first ? v : yi[c] + v;
                 }
             }
         });
@@ -152,7 +154,7 @@ void csr(const Matrix& m, const CsrX& in, T* y) {
     std::vector<std::int64_t> pos(x.indptr, x.indptr + n);  // each row's first nonzero not yet added
     for (std::int64_t j0 = 0; j0 < d; j0 += tj) {
         const std::int64_t j1 = std::min(d, j0 + tj);
-        const bool first = j0 == 0, last = j1 == d;
+        const bool first = j0 == 0;
         const Lists lists = column_lists(m, half, j0, j1);
         const std::int64_t* bounds = lists.bounds.data();
         const std::uint32_t* rows = lists.idx.data();
@@ -161,14 +163,12 @@ void csr(const Matrix& m, const CsrX& in, T* y) {
             if (first) std::fill(yi, yi + k, T(0));
             std::int64_t t = pos[i];
             for (const std::int64_t end = x.indptr[i + 1]; t < end && x.indices[t] < j1; ++t) {
-                const T v = x.data[t];
+                const T v = x.data[t] * scale;
                 const std::int64_t* b = bounds + 2 * (x.indices[t] - j0);
                 for (std::int64_t u = b[0]; u < b[1]; ++u) yi[rows[u]] += v;
                 for (std::int64_t u = b[1]; u < b[2]; ++u) yi[rows[u]] -= v;
             }
             pos[i] = t;
-            if (last)
-                for (std::int64_t c = 0; c < k; ++c) yi[c] *= scale;
         });
     }
 }

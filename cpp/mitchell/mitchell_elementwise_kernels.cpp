@@ -107,7 +107,9 @@ void unit_stride_out(std::int64_t n, const typename F::Bits* a, const typename F
                      typename F::Wide addend) {
 #if defined(__AVX2__)
     const bool disjoint = o != a && o != b;  // in place: the lines are in cache already
-    if (disjoint && n * std::int64_t(sizeof(*o)) >= kStreamMinBytes) {
+    // Only an item-aligned output can reach a 64-byte boundary in whole elements.
+    const bool aligned = reinterpret_cast<std::uintptr_t>(o) % sizeof(*o) == 0;
+    if (disjoint && aligned && n * std::int64_t(sizeof(*o)) >= kStreamMinBytes) {
         return blocked_streaming<F, Divide, SA, SB>(n, a, b, o, addend);
     }
 #endif

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "../runtime/precondition.hpp"
@@ -175,35 +176,75 @@ class Gemm {
         nc_ = (kNCCols + nr_ - 1) / nr_ * nr_;
     }
 
-    // C (m x n, strides c_rs/c_cs, type Acc) = A[t] B[t], using `threads` threads.
-    void run(std::int64_t t, Acc* c, std::int64_t c_rs, std::int64_t c_cs, int threads) {
+    // C (m x n, strides c_rs/c_cs) = A[t] B[t], using `threads` threads.  With
+    // Out = Acc the sums accumulate in C itself.  With a narrower Out (float16)
+    // they accumulate in float32 in a scratch of at most (threads x MC rows) x
+    // NC columns: C is computed a row chunk of one column block at a time, and
+    // each task narrows the part of the chunk it summed once the last k slice
+    // is in.  Each element is still summed in increasing k from +0, so the
+    // chunking changes no bit.  A cancelled call stops between row blocks.
+    template <class Out>
+    void run(std::int64_t t, Out* c, std::int64_t c_rs, std::int64_t c_cs, int threads) {
+        constexpr bool kNarrow = sizeof(Out) < sizeof(Acc);
         const In* a = static_cast<const In*>(p_.a) + p_.a_offsets[t];
         const In* b = static_cast<const In*>(p_.b) + p_.b_offsets[t];
         const std::int64_t m = p_.m, n = p_.n, k = p_.k;
+        const std::int64_t chunk = kNarrow ? std::min(m, mc_ * std::max(threads, 1)) : m;
+        std::vector<Acc> sums(kNarrow ? static_cast<std::size_t>(chunk * std::min(nc_, n)) : 0);
         for (std::int64_t jc = 0; jc < n; jc += nc_) {
             const std::int64_t nc = std::min(nc_, n - jc);
             const std::int64_t n_panels = (nc + nr_ - 1) / nr_;
-            for (std::int64_t pc = 0; pc < k; pc += kKC) {
-                const std::int64_t kc = std::min(kKC, k - pc);
-                pack_b(b, pc, kc, jc, nc, threads);
-                // Each thread takes an equal share of the A micro-panels (within one)
-                // and walks it in MC-row blocks; with fewer panels than threads the
-                // columns are split too (why not whole MC blocks:
-                // docs/tuning.md, "GEMM: work split over threads").
-                const std::int64_t m_panels = (m + mr_ - 1) / mr_;
-                const std::int64_t row_parts = std::min<std::int64_t>(threads, m_panels);
-                const std::int64_t n_parts = std::clamp<std::int64_t>(threads / row_parts, 1, n_panels);
-                const std::int64_t block_panels = mc_ / mr_;
-                parallel_for(row_parts * n_parts, [&](std::int64_t task) {
-                    const std::int64_t r = task / n_parts, part = task % n_parts;
-                    const std::int64_t p0 = m_panels * r / row_parts, p1 = m_panels * (r + 1) / row_parts;
-                    const std::int64_t jp0 = n_panels * part / n_parts, jp1 = n_panels * (part + 1) / n_parts;
-                    for (std::int64_t ps = p0; ps < p1; ps += block_panels) {
-                        const std::int64_t ic = ps * mr_;
-                        const std::int64_t rows = std::min(std::min(p1, ps + block_panels) * mr_, m) - ic;
-                        block(a, ic, rows, pc, kc, jc, nc, jp0, jp1, c, c_rs, c_cs);
-                    }
-                }, threads);
+            for (std::int64_t r0 = 0; r0 < m; r0 += chunk) {
+                const std::int64_t chunk_rows = std::min(chunk, m - r0);
+                const In* const a0 = a + r0 * p_.a_rs;
+                // Where this chunk's sums go: C itself, or the scratch (row-major, nc wide).
+                Acc* acc;
+                std::int64_t acc_rs, acc_cs;
+                if constexpr (kNarrow) {
+                    acc = sums.data();
+                    acc_rs = nc;
+                    acc_cs = 1;
+                } else {
+                    acc = c + r0 * c_rs + jc * c_cs;
+                    acc_rs = c_rs;
+                    acc_cs = c_cs;
+                }
+                for (std::int64_t pc = 0; pc < k; pc += kKC) {
+                    const std::int64_t kc = std::min(kKC, k - pc);
+                    const bool last = pc + kc == k;
+                    pack_b(b, pc, kc, jc, nc, threads);
+                    // Each thread takes an equal share of the A micro-panels (within one)
+                    // and walks it in MC-row blocks; with fewer panels than threads the
+                    // columns are split too (why not whole MC blocks:
+                    // docs/tuning.md, "GEMM: work split over threads").
+                    const std::int64_t m_panels = (chunk_rows + mr_ - 1) / mr_;
+                    const std::int64_t row_parts = std::min<std::int64_t>(threads, m_panels);
+                    const std::int64_t n_parts = std::clamp<std::int64_t>(threads / row_parts, 1, n_panels);
+                    const std::int64_t block_panels = mc_ / mr_;
+                    parallel_for(row_parts * n_parts, [&](std::int64_t task) {
+                        const std::int64_t r = task / n_parts, part = task % n_parts;
+                        const std::int64_t p0 = m_panels * r / row_parts, p1 = m_panels * (r + 1) / row_parts;
+                        const std::int64_t jp0 = n_panels * part / n_parts, jp1 = n_panels * (part + 1) / n_parts;
+                        for (std::int64_t ps = p0; ps < p1 && !cancellation_requested(); ps += block_panels) {
+                            const std::int64_t ic = ps * mr_;
+                            const std::int64_t rows = std::min(std::min(p1, ps + block_panels) * mr_, chunk_rows) - ic;
+                            block(a0, ic, rows, pc, kc, nc, jp0, jp1, acc, acc_rs, acc_cs);
+                        }
+                        if constexpr (kNarrow) {
+                            if (last) {
+                                const std::int64_t i1 = std::min(p1 * mr_, chunk_rows);
+                                const std::int64_t j0 = jp0 * nr_, j1 = std::min(jp1 * nr_, nc);
+                                for (std::int64_t i = p0 * mr_; i < i1; ++i) {
+                                    Out* row = c + (r0 + i) * c_rs + jc * c_cs;
+                                    const Acc* src = acc + i * acc_rs;
+                                    for (std::int64_t j = j0; j < j1; ++j) row[j * c_cs] = to_half(src[j]);
+                                }
+                            }
+                        } else {
+                            (void)last;
+                        }
+                    }, threads);
+                }
             }
         }
     }
@@ -233,8 +274,9 @@ class Gemm {
         }, threads);
     }
 
-    void block(const In* a, std::int64_t ic, std::int64_t mc, std::int64_t pc, std::int64_t kc, std::int64_t jc,
-               std::int64_t nc, std::int64_t jp0, std::int64_t jp1, Acc* c, std::int64_t c_rs,
+    // Rows [ic, ic + mc) of a, times the packed B block, into c (whose origin is
+    // row 0 of `a` and column 0 of the block).
+    void block(const In* a, std::int64_t ic, std::int64_t mc, std::int64_t pc, std::int64_t kc, std::int64_t nc, std::int64_t jp0, std::int64_t jp1, Acc* c, std::int64_t c_rs,
                std::int64_t c_cs) const {
         const std::int64_t m_panels = (mc + mr_ - 1) / mr_;
         U* const a_pack = thread_scratch<U, 1>(static_cast<std::size_t>(m_panels * mr_ * kc));
@@ -256,7 +298,7 @@ class Gemm {
             const std::int64_t cols = std::min<std::int64_t>(nr_, nc - jp * nr_);
             for (std::int64_t ip = 0; ip < m_panels; ++ip) {
                 const std::int64_t rows = std::min<std::int64_t>(mr_, mc - ip * mr_);
-                Acc* c0 = c + (ic + ip * mr_) * c_rs + (jc + jp * nr_) * c_cs;
+                Acc* c0 = c + (ic + ip * mr_) * c_rs + (jp * nr_) * c_cs;
                 // Continue each element's sequential sum from the previous k slice.
                 // Rows outer, columns inner: C is row-major in the common case.
                 for (std::int64_t i = 0; i < mr_; ++i)
@@ -320,22 +362,14 @@ class Gemm {
 
 template <class U, class Acc, class Load>
 void run_all(const MatmulParams& p, const Working<U>& w, const GemmKernels<U, Acc>& kern) {
-    using Out = typename Load::In;
-    constexpr bool kNarrowOut = sizeof(Out) < sizeof(Acc);  // float16: sum in a float32 scratch
+    // float16 outputs are summed in float32 (Gemm::run); the others in place.
+    using Out = std::conditional_t<(sizeof(typename Load::In) < sizeof(Acc)), typename Load::In, Acc>;
     const int threads = get_num_threads();
     const bool per_matrix = p.batch >= threads && p.m * p.n * p.k < kSmallGemm;
     auto one = [&](std::int64_t t, int inner_threads) {
         Gemm<U, Acc, Load> gemm(p, w, kern);
-        if constexpr (kNarrowOut) {
-            std::vector<Acc> scratch(static_cast<std::size_t>(p.m * p.n), Acc(0));
-            gemm.run(t, scratch.data(), p.n, 1, inner_threads);
-            Out* c = static_cast<Out*>(p.c) + p.c_offsets[t];
-            for (std::int64_t i = 0; i < p.m; ++i)
-                for (std::int64_t j = 0; j < p.n; ++j) c[i * p.c_rs + j * p.c_cs] = to_half(scratch[i * p.n + j]);
-        } else {
-            Acc* c = static_cast<Acc*>(p.c) + p.c_offsets[t];
-            gemm.run(t, c, p.c_rs, p.c_cs, inner_threads);
-        }
+        Out* c = static_cast<Out*>(p.c) + p.c_offsets[t];
+        gemm.run(t, c, p.c_rs, p.c_cs, inner_threads);
     };
     if (per_matrix) {
         parallel_for(p.batch, [&](std::int64_t t) { one(t, 1); }, threads);

@@ -169,6 +169,7 @@ private:
         const std::vector<std::int64_t>& task_rows = blocks.task_rows;
         const std::int64_t tasks = static_cast<std::int64_t>(task_rows.size()) - 1;
         for (std::int64_t b = 0; b < blocks.count; ++b) {
+            if (cancellation_requested()) throw Cancelled();  // between column blocks
             const std::int64_t* bounds = blocks.bounds.data() + b;
             const std::int64_t stride = blocks.count + 1;
             parallel_for(tasks, [&](std::int64_t t) {

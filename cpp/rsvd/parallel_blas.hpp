@@ -37,7 +37,8 @@ void row_chunks(std::int64_t rows, double work, Body&& body) {
     const std::int64_t chunks = std::max<std::int64_t>(1, (rows + kRows - 1) / kRows);
     const int threads = threads_for(work, chunks);
     parallel_for(threads, [&](std::int64_t t) {
-        for (std::int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads; ++c)
+        // A cancelled call (Ctrl-C) stops between chunks; the pool then throws.
+        for (std::int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads && !cancellation_requested(); ++c)
             body(c * kRows, std::min(rows, (c + 1) * kRows));
     }, threads);
 }
@@ -81,7 +82,7 @@ void chunked_sum(std::int64_t rows, std::int64_t m, double work, T* out, Partial
     std::vector<T> parts(static_cast<std::size_t>(chunks) * m, T(0));
     const int threads = threads_for(work, chunks);
     parallel_for(threads, [&](std::int64_t t) {
-        for (std::int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads; ++c)
+        for (std::int64_t c = chunks * t / threads; c < chunks * (t + 1) / threads && !cancellation_requested(); ++c)
             partial(c * kChunkRows, std::min(rows, (c + 1) * kChunkRows), parts.data() + c * m);
     }, threads);
     std::copy(parts.begin(), parts.begin() + m, out);

@@ -31,6 +31,13 @@
 namespace logsketch::rsvd {
 namespace {
 
+// Between the power iterations' products: a cancelled call (Ctrl-C) stops here
+// as well as inside the products' parallel loops.
+void stop_if_cancelled() {
+    if (cancellation_requested()) throw Cancelled();
+}
+
+
 // True if any of x[0 .. n) is NaN or infinite: its exponent bits all ones.
 // Integer tests, so the loop vectorizes (docs/tuning.md, "NaN/inf scan:
 // integer tests"); parallel, stops early.
@@ -132,11 +139,14 @@ void run(const Matrix& a, const Options& o, T* u, T* s, T* vt) {
         overflowed<T>();
     }
     for (int it = 0; it < o.n_iter; ++it) {
+        stop_if_cancelled();
         normalize(o.normalizer, y.data(), p, l, ld);
         op->apply_t(y.data(), z.data(), l, ld);
+        stop_if_cancelled();
         normalize(o.normalizer, z.data(), q, l, ld);
         op->apply(z.data(), y.data(), l, ld);
     }
+    stop_if_cancelled();
     orthonormalize(o.normalizer, y.data(), p, l, ld);  // Q, p x l
     // B^T = M^T Q (q x l, row-major) is B column-major (l x q, leading dimension ld).
     op->apply_t(y.data(), z.data(), l, ld);

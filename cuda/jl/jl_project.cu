@@ -7,7 +7,9 @@
 // thread updates its 4 x 4 outputs.  gaussian: explicit fma on the normals;
 // sparse: additions and subtractions selected by the sign (the CPU's
 // gather-add: NaN/inf in X reach only the outputs whose row of R has a
-// nonzero there).  The scale multiplies each output once at the end.
+// nonzero there), over X's entries times the scale (staged scaled, as the
+// CPU: no overflow before scaling); gaussian: the scale multiplies each
+// output once at the end.
 // Outputs sum over d in increasing slices, in increasing j within a slice,
 // so they equal X @ R^T within float summation error, not bit for bit.
 //
@@ -82,7 +84,9 @@ __global__ void __launch_bounds__(kThreads)
             for (int e = threadIdx.x; e < kTM * kTK; e += kThreads) {  // coalesced along j
                 const int i = e / kTK, jj = e % kTK;
                 const bool inside = i0 + i < n && j0 + jj < d;
-                xs[jj][i] = inside ? x[(i0 + i) * rs + j0 + jj] : T(0);
+                T xv = inside ? x[(i0 + i) * rs + j0 + jj] : T(0);
+                if constexpr (kSparse) xv = xv * scale;
+                xs[jj][i] = xv;
             }
             generate_slice<T, kSparse>(key, half, k, d, c0, j0, rt);
             __syncthreads();
@@ -107,7 +111,7 @@ __global__ void __launch_bounds__(kThreads)
             if (i >= n) break;
             for (int v = 0; v < 4; ++v) {
                 const std::int64_t c = c0 + 4 * tx + v;
-                if (c < k) y[i * k + c] = acc[u][v] * scale;
+                if (c < k) y[i * k + c] = kSparse ? acc[u][v] : acc[u][v] * scale;
             }
         }
     }

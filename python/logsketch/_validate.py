@@ -258,5 +258,5 @@ def as_dense_matrix(X, name, *, integers, what):
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}")
     if arr.dtype != dtype or not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
-        arr = np.ascontiguousarray(arr, dtype=dtype)  # native byte order, aligned
+        arr = np.array(arr, dtype=dtype, order="C")  # a copy: native byte order, aligned
     return arr
