@@ -27,6 +27,8 @@ FAMILIES = {  # benchmark name -> (title, script), in the order the page shows t
     "jl": ("JL random projection", "bench/bench_jl.py"),
     "rsvd": ("Randomized SVD", "bench/bench_rsvd.py"),
     "attention": ("Entropy-invariant attention", "bench/bench_attention.py"),
+    "latency": ("Tiny-call latency", "bench/bench_latency.py"),
+    "old_vs_new": ("An earlier build against this one, interleaved", "bench/ab_builds.py"),
 }
 
 HEADER = """\
@@ -171,7 +173,8 @@ def section(path: Path, record: dict) -> list[str]:
         lines += rates(record["rates"]) + [""]
     rows = record.get("results" if gpu else "rows") or []
     if rows:
-        lines += (generic_rows if gpu else cpu_rows)(rows) + [""]
+        standard = not gpu and all("size" in r and "time_s" in r for r in rows)
+        lines += (cpu_rows if standard else generic_rows)(rows) + [""]
     else:
         lines += ["No rows (every peer missing).", ""]
     if record.get("memory"):
