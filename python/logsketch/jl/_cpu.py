@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .._native import _core
@@ -37,11 +39,23 @@ def _too_big(spec, exc_type):
                     "jl_project applies it without materializing it")
 
 
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not reported: no early refusal
+        return None
+
+
 def components(spec, dtype):
     """R of ``spec``: dense (k, d), or a scipy.sparse.csr_array for the sparse kind."""
     if spec.kind == "sparse":
         import scipy.sparse
 
+        # Expected nonzeros times (value + int64 index): refused before a
+        # generation that could not finish in this machine's memory.
+        memory = _physical_memory()
+        if memory is not None and spec.k * spec.d * spec.density * (dtype.itemsize + 8) > memory:
+            raise _too_big(spec, MemoryError)
         try:
             data, indices, indptr = _core.jl_sparse_components(spec.k, spec.d, spec.seed, spec.density, dtype.name)
         except MemoryError:
