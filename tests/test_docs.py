@@ -75,6 +75,8 @@ def test_relative_links_resolve():
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
 
 
+@pytest.mark.skipif(not (ROOT / "python" / "logsketch").is_dir(),
+                    reason="checks paths of the source tree; absent beside an installed wheel")
 def test_architecture_names_only_paths_that_exist():
     """Every `cpp/...`, `cuda/...`, `python/...`, `tools/...` path in backticks in docs/architecture.md
     exists, apart from the walk-through's hypothetical family and placeholders like <family>."""

@@ -12,7 +12,11 @@ import re
 
 import pytest
 
-PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "python" / "logsketch"
+import logsketch
+
+# The stubs ship beside the modules: read them where the package under test is,
+# the source tree or an installed wheel.
+PACKAGE = pathlib.Path(logsketch.__file__).resolve().parent
 MODULES = ["_core", "_cuda", "_cuda_linalg"]
 
 
