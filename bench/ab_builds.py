@@ -1,8 +1,14 @@
 """An installed (earlier) logsketch against a source tree's build, interleaved.
 
 Median ms of representative calls of every family, each side in its own
-process, alternating three times.  Usage (OPENBLAS_CORETYPE/L2_SIZE unset):
-    PYTHON=.venv/bin/python NEW=python python bench/ab_builds.py out.json
+process, alternating ROUNDS times (default 5).  Usage (OPENBLAS_CORETYPE/L2_SIZE unset):
+    PYTHON=.venv/bin/python NEW=python [ROUNDS=5] python bench/ab_builds.py out.json
+
+A call that returns a fresh 64 MiB array spends most of its time in page
+faults, whose cost depends on the state of the machine's memory (numpy asks
+for transparent huge pages, which may compact memory on the fault), not on
+logsketch: the fresh-output multiply is therefore timed beside np.multiply
+with a fresh output (the control) and beside the same call with out=.
 where the venv has the earlier release installed and NEW is the folder that
 holds the new tree's package (with its built modules).
 """
@@ -12,13 +18,16 @@ import json, sys, time, numpy as np, scipy.sparse as sp, logsketch as ls
 rng = np.random.default_rng(0)
 a = rng.standard_normal((1024, 1024), dtype=np.float32); b = rng.standard_normal((1024, 1024), dtype=np.float32)
 x = rng.standard_normal(1 << 24, dtype=np.float32); y = rng.standard_normal(1 << 24, dtype=np.float32)
+o = np.empty_like(x)
 X = rng.standard_normal((20000, 4096), dtype=np.float32)
 A = rng.standard_normal((4000, 3000), dtype=np.float32)
 S = sp.random_array((50000, 20000), density=0.001, format="csr", rng=rng, dtype=np.float32)
 q = rng.standard_normal((1, 8, 2048, 64), dtype=np.float32)
 kd = rng.standard_normal((1, 32, 32768, 128), dtype=np.float32); qd = rng.standard_normal((1, 32, 1, 128), dtype=np.float32)
 cases = {
- "mitchell_multiply 2^24": lambda: ls.mitchell_multiply(x, y),
+ "np.multiply 2^24 fresh output (control)": lambda: np.multiply(x, y),
+ "mitchell_multiply 2^24 fresh output": lambda: ls.mitchell_multiply(x, y),
+ "mitchell_multiply 2^24 out=": lambda: ls.mitchell_multiply(x, y, out=o),
  "mitchell_matmul 1024^3": lambda: ls.mitchell_matmul(a, b),
  "jl gaussian 20000x4096->256": lambda: ls.jl_project(X, 256, kind="gaussian", seed=1),
  "jl sparse 20000x4096->256": lambda: ls.jl_project(X, 256, kind="sparse", seed=1),
@@ -39,7 +48,8 @@ print(json.dumps(out))
 env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "PYTHONPATH")}
 py = os.environ.get("PYTHON", sys.executable)
 res = {"old": [], "new": []}
-for rnd in range(3):
+rounds = int(os.environ.get("ROUNDS", "5"))
+for rnd in range(rounds):
     for side in ("old", "new"):
         e = dict(env)
         if side == "new":
@@ -52,7 +62,7 @@ names = list(res["old"][0])
 print(f"{'case':40s} {'old ms':>9s} {'new ms':>9s} {'new/old':>8s}")
 rows = {}
 for n in names:
-    o = sorted(r[n] for r in res["old"])[1]; w = sorted(r[n] for r in res["new"])[1]
+    o = sorted(r[n] for r in res["old"])[rounds // 2]; w = sorted(r[n] for r in res["new"])[rounds // 2]
     rows[n] = {"old_ms": o, "new_ms": w, "new_over_old": w / o}
     print(f"{n:40s} {o:9.2f} {w:9.2f} {w/o:8.3f}")
 json.dump(rows, open(sys.argv[1], "w"), indent=1)
