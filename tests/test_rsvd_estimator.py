@@ -235,3 +235,12 @@ def test_plain_class_without_scikit_learn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_docstring_example():
+    import doctest
+
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for test in doctest.DocTestFinder(recurse=False).find(logsketch.RandomizedSVD, "RandomizedSVD", globs={}):
+        runner.run(test)
+    assert runner.tries and runner.failures == 0

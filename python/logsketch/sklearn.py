@@ -126,23 +126,28 @@ class _Estimator(_Base):
 
     _allow_nan = False
 
-    def _checked(self, X, reset):
-        """X checked and converted for the backend that runs it; the one door data comes in by.
-
-        The backend is named from X as given (nothing has converted it yet):
-        numpy arrays, anything ``np.asarray`` takes and scipy.sparse run on
-        the CPU through scikit-learn's checks (:meth:`_validate`).
-        """
+    def _backend(self, X):
+        """The backend that runs X (:func:`logsketch._backend.backend_of`), named before anything converts X."""
         backend = backend_of(X)
         if backend != "numpy":
             raise TypeError(
                 f"{type(self).__name__} runs on numpy arrays and scipy.sparse matrices; got a {backend} array "
                 f"({type(X).__name__}): call the functions of logsketch on it, or convert it to numpy"
             )
+        return backend
+
+    def _checked(self, X, reset):
+        """X checked and converted for its backend: the one door data comes in by.
+
+        numpy arrays, anything ``np.asarray`` takes and scipy.sparse run on the
+        CPU through scikit-learn's checks (:meth:`_validate`).
+        """
+        self._backend(X)
         return self._validate(X, reset=reset)
 
     def _checked_output_space(self, X):
         """X of shape (n_samples, n_components_) for inverse_transform: float32/float64 kept, ints -> float64."""
+        self._backend(X)
         if issparse(X):
             X = as_sparse(X, "X", integers=True, formats=("csr", "csc"))
         else:
