@@ -40,7 +40,7 @@ def test_importing_logsketch_does_not_import_scikit_learn():
 @pytest.mark.parametrize("kind", KINDS)
 def test_transform_is_jl_project(kind):
     X = data(dtype=np.float32)
-    est = logsketch.JLProjection(n_components=40, kind=kind, density=0.2, seed=5).fit(X)
+    est = logsketch.JLProjection(n_components=40, kind=kind, density=0.2, dense_output=True, seed=5).fit(X)
     assert est.n_components_ == 40 and est.n_features_in_ == 300
     y = est.transform(X)
     assert y.dtype == np.float32
@@ -90,11 +90,50 @@ def test_inverse_transform_through_the_pseudo_inverse():
         est.inverse_transform(np.ones((3, 11)))
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_sparse_output_for_the_sparse_kind_only(kind):
+    X = data(dtype=np.float32)
+    S = sp.csr_array(X)
+    est = logsketch.JLProjection(n_components=20, kind=kind, seed=1).fit(X)
+    out = est.transform(S)
+    assert sp.issparse(out) == (kind == "sparse")
+    dense = logsketch.jl_project(S, 20, kind=kind, seed=1)
+    np.testing.assert_allclose(out.toarray() if sp.issparse(out) else out, dense, rtol=1e-5, atol=1e-5)
+    assert out.dtype == np.float32
+    assert isinstance(est.transform(X), np.ndarray)
+    assert isinstance(est.set_params(dense_output=True).transform(S), np.ndarray)
+    assert sp.issparse(logsketch.JLProjection(20, kind=kind, seed=1).fit_transform(S)) == (kind == "sparse")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_density_and_inverse_components_attributes(kind):
+    X = data(n=20, d=50)
+    est = logsketch.JLProjection(n_components=12, kind=kind, compute_inverse_components=True, seed=3).fit(X)
+    assert hasattr(est, "density_") == (kind == "sparse")
+    if kind == "sparse":
+        assert est.density_ == 1 / np.sqrt(50)
+    r = est.components_
+    np.testing.assert_allclose(est.inverse_components_, np.linalg.pinv(r.toarray() if sp.issparse(r) else r),
+                               atol=1e-10)
+    assert est.inverse_components_.shape == (50, 12)
+    Y = est.transform(X)
+    np.testing.assert_allclose(est.inverse_transform(sp.csr_array(Y)), est.inverse_transform(Y), atol=1e-12)
+    assert not hasattr(logsketch.JLProjection(n_components=12, kind=kind).fit(X), "inverse_components_")
+
+
+@pytest.mark.parametrize("fmt", ["lil", "dok", "coo"])
+def test_other_sparse_formats_are_converted_as_scikit_learn_does(fmt):
+    X = sp.random_array((30, 200), density=0.1, format="csr", rng=np.random.default_rng(1))
+    est = logsketch.JLProjection(n_components=10, kind="sparse", dense_output=True, seed=2).fit(X)
+    np.testing.assert_allclose(est.transform(X.asformat(fmt)), est.transform(X), rtol=1e-12)
+
+
 def test_pickle_clone_and_params():
     est = logsketch.JLProjection(n_components=8, kind="srht", seed=9).fit(data())
     again = pickle.loads(pickle.dumps(est))
     assert np.array_equal(again.transform(data()), est.transform(data()))
-    assert est.get_params() == {"n_components": 8, "eps": 0.1, "kind": "srht", "density": "auto", "seed": 9}
+    assert est.get_params() == {"n_components": 8, "eps": 0.1, "kind": "srht", "density": "auto", "dense_output": False,
+                                "compute_inverse_components": False, "seed": 9}
     assert est.set_params(seed=10).seed == 10
 
 
@@ -110,6 +149,8 @@ def test_errors():
     assert np.isnan(est.transform(np.full((2, 300), np.nan))).all()  # allow_nan: NaN passes through
     with pytest.raises(ValueError, match="kind"):
         logsketch.JLProjection(n_components=8, kind="dense").fit(data())
+    with pytest.raises(TypeError, match="dense_output"):
+        logsketch.JLProjection(n_components=8, dense_output="no").fit(data())
     with pytest.raises(ValueError, match="n_components"):
         logsketch.JLProjection(n_components="many").fit(data())
     with pytest.raises(ValueError, match="n_features=300"), pytest.warns(UserWarning, match="not reduced"):
@@ -133,7 +174,7 @@ def test_plain_class_without_scikit_learn():
             pass
         y = est.fit_transform(X)
         assert np.array_equal(y, logsketch.jl_project(X, 20, kind="sparse", seed=3))
-        assert np.allclose(est.transform(sp.csr_array(X)), y)
+        assert np.allclose(est.transform(sp.csr_array(X)).toarray(), y)
         assert est.transform(X.astype(np.int64)).dtype == np.float64
         assert est.get_params()["seed"] == 3 and est.set_params(seed=4).seed == 4
         assert np.isnan(est.transform(np.full((1, 200), np.nan))).all()

@@ -7,16 +7,26 @@ When it is installed the estimators are ``TransformerMixin`` /
 a small plain base with the same interface (``get_params``, ``set_params``,
 ``fit_transform``, a repr) and the same input checks, built from
 :mod:`logsketch._validate`.
+
+They are drop-ins for scikit-learn's ``GaussianRandomProjection`` /
+``SparseRandomProjection`` (:class:`JLProjection`) and ``TruncatedSVD`` /
+``PCA(svd_solver="randomized")`` (:class:`RandomizedSVD`): scikit-learn's own
+tests of those estimators run against them (tests/sklearn_suite/), and
+docs/sklearn-migration.md maps every argument.  Data enters through
+``_Estimator._checked``, which names the backend of X
+(:func:`logsketch._backend.backend_of`) before anything converts it.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 
 import numpy as np
 
 from . import exceptions
+from ._backend import backend_of
 from ._validate import as_dense_matrix, as_sparse, check_bool, check_int, issparse
 from .jl import jl_components, jl_min_dim, jl_project
 from .jl._spec import matrix_spec
@@ -116,6 +126,36 @@ class _Estimator(_Base):
 
     _allow_nan = False
 
+    def _backend(self, X):
+        """The backend that runs X (:func:`logsketch._backend.backend_of`), named before anything converts X."""
+        backend = backend_of(X)
+        if backend != "numpy":
+            raise TypeError(
+                f"{type(self).__name__} runs on numpy arrays and scipy.sparse matrices; got a {backend} array "
+                f"({type(X).__name__}): call the functions of logsketch on it, or convert it to numpy"
+            )
+        return backend
+
+    def _checked(self, X, reset):
+        """X checked and converted for its backend: the one door data comes in by.
+
+        numpy arrays, anything ``np.asarray`` takes and scipy.sparse run on the
+        CPU through scikit-learn's checks (:meth:`_validate`).
+        """
+        self._backend(X)
+        return self._validate(X, reset=reset)
+
+    def _checked_output_space(self, X):
+        """X of shape (n_samples, n_components_) for inverse_transform: float32/float64 kept, ints -> float64."""
+        self._backend(X)
+        if issparse(X):
+            X = as_sparse(X, "X", integers=True, formats=("csr", "csc"))
+        else:
+            X = as_dense_matrix(X, "X", integers=True, what="a 2-D array of real numbers")
+        if X.shape[1] != self.n_components_:
+            raise ValueError(f"X must have shape (n_samples, {self.n_components_}); got {X.shape}")
+        return X
+
     def _check_fitted(self):
         if not hasattr(self, "n_components_"):
             raise _NotFittedError(
@@ -131,6 +171,11 @@ class _Estimator(_Base):
 class JLProjection(_Estimator):
     """Random projection to ``n_components`` dimensions (Johnson-Lindenstrauss).
 
+    A drop-in for scikit-learn's ``GaussianRandomProjection``
+    (``kind="gaussian"``) and ``SparseRandomProjection`` (``kind="sparse"``):
+    the same parameters with ``random_state`` spelled ``seed``, the same
+    attributes, and ``kind="srht"`` besides.
+
     Parameters
     ----------
     n_components : int or "auto"
@@ -142,6 +187,16 @@ class JLProjection(_Estimator):
     kind : {"gaussian", "sparse", "srht"}
     density : "auto" or float
         The sparse kind's fraction of nonzeros ("auto": 1/sqrt(n_features)).
+    dense_output : bool, default False
+        For ``kind="sparse"`` and sparse X: False (scikit-learn's default)
+        returns ``X @ components_.T`` as a scipy.sparse CSR matrix, which
+        materializes the sparse R once (``components_``: about
+        k * n_features * density nonzeros) and multiplies with scipy;
+        True returns a dense array from the matrix-free kernel.  Dense X, and
+        the dense kinds (whose R has no zeros), always give a dense array.
+    compute_inverse_components : bool, default False
+        Compute ``inverse_components_`` at fit time (materializes R and its
+        pseudo-inverse: O(k x n_features) memory and O(k^2 n_features) time).
     seed : int
         In [0, 2**64); the projection is a pure function of it (see
         :mod:`logsketch.jl` for the exact mapping).
@@ -150,24 +205,38 @@ class JLProjection(_Estimator):
     ----------
     n_components_ : int
         The resolved k.
+    density_ : float
+        The resolved density; ``kind="sparse"`` only (as scikit-learn's
+        ``SparseRandomProjection``).
+    inverse_components_ : ndarray (n_features, n_components_)
+        The pseudo-inverse of ``components_``; only with
+        ``compute_inverse_components=True``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when fitted on data with string column names (scikit-learn only).
     components_ : ndarray (k, n_features) or scipy.sparse.csr_array
-        The random matrix in the dtype of the data seen by fit, materialized
-        on first access (O(k x n_features) memory; ``transform`` never needs it).
+        The random matrix in the dtype of the data seen by fit (sparse for the
+        sparse kind).  Not stored by fit: a property that materializes it on
+        first access, O(k x n_features) memory for the dense kinds and
+        O(k x n_features x density) for the sparse one, then keeps it;
+        ``transform`` of dense X never needs it.
 
     Notes
     -----
     ``fit`` learns only the number of features and k; ``transform(X)`` is
-    ``jl_project(X, n_components_, kind=..., density=..., seed=...)``, and
-    ``fit_transform`` reads X's values once.  Inputs follow scikit-learn's
-    conventions (integer and bool data are converted to float64), except that
-    NaN and inf pass through to the output as in :func:`logsketch.jl_project`
-    (the ``allow_nan`` tag): checking for them took a pass over X as long as
-    a sparse projection.  ``inverse_transform`` multiplies by the
-    pseudo-inverse of ``components_`` (computed once, O(k x n_features)
-    memory).
+    ``jl_project(X, n_components_, kind=..., density=..., seed=...)`` (except
+    for sparse output, above), and ``fit_transform`` reads X's values once.
+    Inputs follow scikit-learn's conventions (integer and bool data are
+    converted to float64; COO, LIL and DOK input is converted to CSR, as
+    scikit-learn does), except that NaN and inf pass through to the output as
+    in :func:`logsketch.jl_project` (the ``allow_nan`` tag): checking for them
+    took a pass over X as long as a sparse projection.  The random matrix is
+    logsketch's own (Philox, matrix-free), not scikit-learn's stream: the
+    same ``seed`` gives the same R on every machine, but not the R that
+    ``random_state`` gives scikit-learn.  ``inverse_transform`` multiplies by
+    the pseudo-inverse of ``components_``; it is computed on the first call
+    and kept (scikit-learn recomputes it on every call unless
+    ``compute_inverse_components``).
 
     Examples
     --------
@@ -182,21 +251,24 @@ class JLProjection(_Estimator):
 
     _allow_nan = True
 
-    def __init__(self, n_components="auto", *, eps=0.1, kind="gaussian", density="auto", seed=0):
+    def __init__(self, n_components="auto", *, eps=0.1, kind="gaussian", density="auto", dense_output=False,
+                 compute_inverse_components=False, seed=0):
         self.n_components = n_components
         self.eps = eps
         self.kind = kind
         self.density = density
+        self.dense_output = dense_output
+        self.compute_inverse_components = compute_inverse_components
         self.seed = seed
 
     def fit(self, X, y=None):
         """Learn n_features_in_ and n_components_ from X's shape (y is ignored)."""
-        self._fit(self._validate(X, reset=True))
+        self._fit(self._checked(X, reset=True))
         return self
 
     def fit_transform(self, X, y=None):
         """fit(X) then transform(X), converting and checking X once."""
-        X = self._validate(X, reset=True)
+        X = self._checked(X, reset=True)
         self._fit(X)
         return self._project(X)
 
@@ -210,45 +282,67 @@ class JLProjection(_Estimator):
                 raise ValueError(f"eps={self.eps} and n_samples={n_samples} lead to a target dimension of {k}")
             if k > n_features:
                 raise ValueError(
-                    f"eps={self.eps} and n_samples={n_samples} lead to a target dimension of {k}, larger than "
-                    f"the original space with n_features={n_features}"
+                    f"eps={self.eps:f} and n_samples={n_samples} lead to a target dimension of {k} which is larger "
+                    f"than the original space with n_features={n_features}"
                 )
         else:
             k = check_int(self.n_components, "n_components", 1)
             if k > n_features:
                 warnings.warn(
-                    f"n_components={k} is larger than n_features={n_features}: the dimension is not reduced",
+                    f"The number of components is higher than the number of features: n_features < n_components "
+                    f"({n_features} < {k}): the dimension is not reduced",
                     _DimensionalityWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
-        matrix_spec(k, n_features, self.kind, self.density, self.seed)
+        spec = matrix_spec(k, n_features, self.kind, self.density, self.seed)
+        check_bool(self.dense_output, "dense_output")
+        inverse = check_bool(self.compute_inverse_components, "compute_inverse_components")
+        for stale in ("_components", "_inverse_components", "inverse_components_", "density_"):
+            self.__dict__.pop(stale, None)
         self.n_components_ = k
         self._dtype = X.dtype
-        self.__dict__.pop("_components", None)
-        self.__dict__.pop("_inverse_components", None)
+        if spec.kind == "sparse":
+            self.density_ = spec.density
+        if inverse:
+            self.inverse_components_ = self._inverse()
 
     def transform(self, X):
-        """Project X: (n_samples, n_features) -> (n_samples, n_components_), X's float dtype."""
+        """Project X: (n_samples, n_features) -> (n_samples, n_components_), X's float dtype.
+
+        Sparse X with ``kind="sparse"`` and ``dense_output=False`` gives a
+        scipy.sparse CSR result; every other input a C-contiguous ndarray.
+        """
         self._check_fitted()
-        return self._project(self._validate(X, reset=False))
+        return self._project(self._checked(X, reset=False))
 
     def _project(self, X):
+        if issparse(X) and self.kind == "sparse" and not self.dense_output:
+            R = self.components_
+            return (X @ R.astype(X.dtype, copy=False).T).tocsr()
         return jl_project(X, self.n_components_, kind=self.kind, density=self.density, seed=self.seed)
 
     def inverse_transform(self, X):
-        """Map projected points back: X @ pinv(components_).T, (n, n_components_) -> (n, n_features_in_)."""
+        """Map projected points back: X @ pinv(components_).T, (n, n_components_) -> (n, n_features_in_).
+
+        X may be dense or sparse; the result is dense (n_samples x
+        n_features_in_).  Applying ``transform`` to it gives X back when
+        ``components_`` has full row rank.
+        """
         self._check_fitted()
-        X = np.asarray(X.toarray() if issparse(X) else X)
-        if X.ndim != 2 or X.shape[1] != self.n_components_:
-            raise ValueError(f"X must have shape (n_samples, {self.n_components_}); got {X.shape}")
-        if X.dtype.kind not in "iuf":
-            raise TypeError(f"X must hold real numbers; got dtype {X.dtype}")
-        inverse = self.__dict__.get("_inverse_components")
+        X = self._checked_output_space(X)
+        inverse = self.__dict__.get("inverse_components_")
         if inverse is None:
-            r = self.components_
-            inverse = np.linalg.pinv(r.toarray() if issparse(r) else r)
-            self._inverse_components = inverse
-        return X @ inverse.T
+            inverse = self.__dict__.get("_inverse_components")
+        if inverse is None:
+            inverse = self._inverse_components = self._inverse()
+        return np.asarray(X @ inverse.T)
+
+    def _inverse(self):
+        """pinv(components_), (n_features, k), in the components' dtype."""
+        import scipy.linalg
+
+        r = self.components_
+        return scipy.linalg.pinv(r.toarray() if issparse(r) else r, check_finite=False)
 
     @property
     def components_(self):
@@ -267,66 +361,128 @@ class JLProjection(_Estimator):
         return r
 
 
-def _column_moments(X, center):
-    """(mean, total variance) of X's columns; the variance uses ddof=1 when centering (PCA), 0 otherwise."""
-    n_samples = X.shape[0]
-    if issparse(X):
-        mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
-        squares = np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
-        total = float((squares - n_samples * mean**2).sum())
-    else:
-        mean = X.mean(axis=0, dtype=np.float64)
-        total = float(((X - mean) ** 2).sum())
-    ddof = 1 if center and n_samples > 1 else 0
-    return mean, total / max(n_samples - ddof, 1)
+def _column_moments(A):
+    """(column means, sum over X's entries of (x_ij - mean_j)**2) in float64.
+
+    A is dense or a canonical CSR/CSC matrix (never densified; the implicit
+    zeros count as (0 - mean_j)**2 each).  Two passes, no cancellation.
+    """
+    n, d = A.shape
+    if issparse(A):
+        cols = A.indices if A.format == "csr" else np.repeat(np.arange(d), np.diff(A.indptr))
+        data = A.data.astype(np.float64)
+        mean = np.bincount(cols, weights=data, minlength=d) / n
+        diff = data - mean[cols]
+        zeros = n - np.bincount(cols, minlength=d)
+        return mean, float(diff @ diff + zeros @ mean**2)
+    mean = A.mean(axis=0, dtype=np.float64)
+    total = 0.0
+    for start in range(0, n, 4096):  # bounded float64 temporaries
+        block = A[start : start + 4096] - mean
+        total += float(np.einsum("ij,ij->", block, block))
+    return mean, total
+
+
+def _flip_rows_of_vt(U, Vt):
+    """Make each row of Vt have its largest-magnitude entry positive (the first on ties), U's columns with it.
+
+    scikit-learn's ``svd_flip(U, Vt, u_based_decision=False)``, the convention
+    of its TruncatedSVD and PCA.
+    """
+    rows = np.arange(Vt.shape[0])
+    signs = np.where(Vt[rows, np.argmax(np.abs(Vt), axis=1)] < 0, -1, 1).astype(Vt.dtype)
+    U *= signs
+    Vt *= signs[:, None]
 
 
 class RandomizedSVD(_Estimator):
     """Truncated SVD (``center=False``) or PCA (``center=True``) by :func:`logsketch.randomized_svd`.
 
+    A drop-in for scikit-learn's ``TruncatedSVD(algorithm="randomized")``
+    (``center=False``) and ``PCA(svd_solver="randomized")`` (``center=True``):
+    the same attributes and methods, with ``random_state`` spelled ``seed``,
+    ``power_iteration_normalizer`` spelled ``normalizer`` and PCA's
+    ``iterated_power`` spelled ``n_iter`` (docs/sklearn-migration.md).
+
     Parameters
     ----------
-    n_components : int, default 2
-        k, in [1, min(n_samples, n_features)] at fit time.
+    n_components : int or None, default 2
+        k, in [1, min(n_samples, n_features)] at fit time; None takes
+        min(n_samples, n_features) (PCA's default).
     n_oversamples : int, default 10
     n_iter : int or "auto", default 5
-        Power iterations (5 as scikit-learn's TruncatedSVD).
+        Power iterations (5 as scikit-learn's TruncatedSVD; PCA's default is
+        "auto").
     center : bool, default False
         Factor X - mean (PCA) instead of X.  The mean is subtracted inside the
         products (M x - 1 (mean . x)), so sparse X stays sparse and is never
-        copied or densified.
+        copied or densified (scikit-learn's PCA refuses sparse X with the
+        randomized solver).
+    whiten : bool, default False
+        Divide the projections by sqrt(explained_variance_), so that the
+        components of ``fit_transform(X)`` have unit variance (PCA's
+        ``whiten``); ``inverse_transform`` undoes it.
     normalizer : {"auto", "none", "lu", "qr", "cholqr"}
-        As :func:`logsketch.randomized_svd`.
+        As :func:`logsketch.randomized_svd` ("LU" and "QR" are accepted too).
     seed : int
         In [0, 2**64); the fit is a pure function of it.
 
     Attributes
     ----------
     components_ : ndarray (n_components, n_features)
-        Vt: the right singular vectors, sign-fixed as in scikit-learn.
+        Vt: the right singular vectors, each row flipped so that its
+        largest-magnitude entry is positive (scikit-learn's TruncatedSVD and
+        PCA convention, ``svd_flip(U, Vt, u_based_decision=False)``; the
+        function :func:`logsketch.randomized_svd` keeps its U-based flip, as
+        scikit-learn's ``randomized_svd`` does).
     singular_values_ : ndarray (n_components,)
     explained_variance_ : ndarray (n_components,)
-        Variance of each projected component: with center=True,
-        S**2 / (n_samples - 1) (scikit-learn's PCA); with center=False, the
-        variance of the columns of fit_transform(X) (TruncatedSVD's).
+        center=True: S**2 / (n_samples - 1), PCA's, which is exactly the
+        variance (ddof=1) of the columns of ``fit_transform(X)``;
+        center=False: the variance (ddof=0) of the columns of
+        ``fit_transform(X)``, TruncatedSVD's.
     explained_variance_ratio_ : ndarray (n_components,)
-        explained_variance_ over the total variance of X's columns (same
-        ddof as explained_variance_).
+        explained_variance_ over the total variance of X's columns (ddof=1
+        with center=True, as PCA; ddof=0 otherwise, as TruncatedSVD).
+    noise_variance_ : float
+        The probabilistic PCA model's noise variance (Tipping & Bishop 1999):
+        the total variance not explained, averaged over the
+        min(n_samples, n_features) - k remaining directions; 0 when
+        k = min(n_samples, n_features).
     mean_ : ndarray (n_features,)
         The column means subtracted (zeros when center=False).
     n_components_ : int
+    n_samples_ : int
     n_features_in_ : int
 
     Notes
     -----
     Everything is in the dtype of the data seen by fit (float32 stays
     float32).  ``transform(X)`` is ``(X - mean_) @ components_.T`` (sparse X
-    stays sparse), and ``fit_transform(X)`` returns exactly that for the
-    fitted X (as scikit-learn's TruncatedSVD does; it differs from U * S by the
-    factorization's residual); ``inverse_transform(Y)`` is
-    ``Y @ components_ + mean_``.  fit raises what :func:`randomized_svd`
-    raises: ValueError for NaN or infinity in X, OverflowError when a finite
-    X's products overflow its dtype.
+    stays sparse), divided by sqrt(explained_variance_) with whiten.
+    ``fit_transform(X)`` is, as in scikit-learn, ``U * S`` with center=True
+    (``U * sqrt(n_samples - 1)`` with whiten), which differs from
+    ``transform(X)`` by the factorization's residual, and ``transform(X)``
+    of the fitted X with center=False.  ``inverse_transform(Y)`` is
+    ``Y @ components_ + mean_`` (whitening undone first).
+
+    The factorization is :func:`logsketch.randomized_svd` with
+    ``transpose="auto"`` (wide X is factored through its transpose, as
+    scikit-learn does); its random test matrix is logsketch's own (any
+    sketch kind, a pure function of ``seed``), so results match
+    scikit-learn's to the accuracy of the method, not bit for bit.
+
+    ``get_covariance``, ``get_precision``, ``score_samples`` and ``score``
+    are PCA's probabilistic model (with whiten, scikit-learn's convention:
+    the components scaled by sqrt(explained_variance_)).  They are defined
+    for center=False too, with mean_ = 0.  ``score_samples`` works in the
+    k-dimensional subspace (O(nnz(X) + n_samples k n_features), sparse X
+    never densified) when noise_variance_ > 0, and through the
+    n_features x n_features precision otherwise.
+
+    fit raises what :func:`randomized_svd` raises: ValueError for NaN or
+    infinity in X, OverflowError when a finite X's products overflow its
+    dtype.
 
     Examples
     --------
@@ -337,11 +493,13 @@ class RandomizedSVD(_Estimator):
     ((5, 40), (300, 5))
     """
 
-    def __init__(self, n_components=2, *, n_oversamples=10, n_iter=5, center=False, normalizer="auto", seed=0):
+    def __init__(self, n_components=2, *, n_oversamples=10, n_iter=5, center=False, whiten=False, normalizer="auto",
+                 seed=0):
         self.n_components = n_components
         self.n_oversamples = n_oversamples
         self.n_iter = n_iter
         self.center = center
+        self.whiten = whiten
         self.normalizer = normalizer
         self.seed = seed
 
@@ -351,52 +509,160 @@ class RandomizedSVD(_Estimator):
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit, then return transform(X) (n_samples, n_components)."""
-        X = self._validate(X, reset=True)
+        """Fit, then return the projections of X (n_samples, n_components_); see the class notes."""
+        X = self._checked(X, reset=True)
         center = check_bool(self.center, "center")
+        whiten = check_bool(self.whiten, "whiten")
         n_samples, n_features = X.shape
-        k = self.n_components
-        if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and not 1 <= k <= min(X.shape):
-            raise ValueError(
-                f"n_components={k} must be in [1, min(n_samples, n_features)]; got n_samples={n_samples}, "
-                f"n_features={n_features}"
-            )
-        mean, total_var = _column_moments(X, center)
+        k = self._resolved_k(X.shape)
         fmt, A = _rsvd_cpu.as_input(X)
-        spec = resolve(A.shape, k, self.n_oversamples, self.n_iter, self.normalizer, False, True, "gaussian", self.seed)
-        U, S, Vt = _rsvd_cpu.factor(fmt, A, spec, mean.astype(X.dtype) if center else None)
+        mean, sum_of_squares = _column_moments(A)
+        spec = resolve(A.shape, k, self.n_oversamples, self.n_iter, self.normalizer, "auto", False, "gaussian",
+                       self.seed)
+        U, S, Vt = self._factor(fmt, A, spec, mean.astype(X.dtype) if center else None)
+        _flip_rows_of_vt(U, Vt)
+        ddof = 1 if center and n_samples > 1 else 0
+        total_var = sum_of_squares / (n_samples - ddof)
+
         self.components_ = Vt
         self.mean_ = (mean if center else np.zeros(n_features)).astype(X.dtype)
-        projected = self._project(X)
-        if center:
-            explained = S.astype(np.float64) ** 2 / max(n_samples - 1, 1)
-        else:
-            explained = projected.var(axis=0, dtype=np.float64)
+        self.n_components_ = k
+        self.n_samples_ = n_samples
         self.singular_values_ = S
+        if center:
+            explained = S.astype(np.float64) ** 2 / (n_samples - ddof)
+            projected = U * S
+        else:
+            projected = self._project(X, whiten=False)
+            explained = projected.var(axis=0, dtype=np.float64)
         self.explained_variance_ = explained.astype(X.dtype)
         ratio = explained / total_var if total_var > 0 else np.zeros_like(explained)
         self.explained_variance_ratio_ = ratio.astype(X.dtype)
-        self.n_components_ = Vt.shape[0]
+        rest = min(n_samples, n_features) - k
+        noise = max(total_var - float(explained.sum()), 0.0) / rest if rest > 0 else 0.0
+        self.noise_variance_ = X.dtype.type(noise)
+        if whiten:
+            projected = U * X.dtype.type(math.sqrt(n_samples - ddof)) if center else projected / self._scale()
         return projected
 
-    def transform(self, X):
-        """(X - mean_) @ components_.T: (n_samples, n_features) -> (n_samples, n_components_)."""
-        self._check_fitted()
-        return self._project(self._validate(X, reset=False))
+    def _resolved_k(self, shape):
+        small = min(shape)
+        k = self.n_components
+        if k is None:
+            return small
+        if isinstance(k, str):
+            raise ValueError(f"n_components={k!r} cannot be a string with svd_solver='randomized'")
+        k = check_int(k, "n_components", -(2**63))
+        if not 1 <= k <= small:
+            raise ValueError(
+                f"n_components={k} must be between 1 and min(n_samples, n_features)={small} (n_samples={shape[0]}, "
+                f"n_features={shape[1]})"
+            )
+        return k
 
-    def _project(self, X):
+    def _factor(self, fmt, A, spec, mean):
+        """U, S, Vt of A - 1 mean^T (of A when mean is None), U-flip off: the CPU core."""
+        return _rsvd_cpu.factor(fmt, A, spec, mean)
+
+    def transform(self, X):
+        """(X - mean_) @ components_.T (whitened if asked): (n_samples, n_features) -> (n_samples, n_components_)."""
+        self._check_fitted()
+        return self._project(self._checked(X, reset=False), whiten=self.whiten)
+
+    def _scale(self):
+        """sqrt(explained_variance_), kept away from zero (a whitened near-null component stays finite)."""
+        scale = np.sqrt(self.explained_variance_)
+        return np.maximum(scale, np.finfo(scale.dtype).eps)
+
+    def _project(self, X, whiten):
         V = self.components_.T.astype(X.dtype, copy=False)
         out = np.asarray(X @ V)
         if np.any(self.mean_):
             out = out - self.mean_.astype(X.dtype) @ V
+        if whiten:
+            out = out / self._scale().astype(X.dtype)
         return out
 
     def inverse_transform(self, X):
-        """Y @ components_ + mean_: (n_samples, n_components_) -> (n_samples, n_features_in_)."""
+        """Y @ components_ + mean_ (whitening undone): (n_samples, n_components_) -> (n_samples, n_features_in_)."""
         self._check_fitted()
-        X = np.asarray(X.toarray() if issparse(X) else X)
-        if X.dtype.kind not in "iuf":
-            raise TypeError(f"X must hold real numbers; got dtype {X.dtype}")
-        if X.ndim != 2 or X.shape[1] != self.n_components_:
-            raise ValueError(f"X must have shape (n_samples, {self.n_components_}); got {X.shape}")
-        return X @ self.components_ + self.mean_
+        X = self._checked_output_space(X)
+        components = self.components_
+        if self.whiten:
+            components = components * np.sqrt(self.explained_variance_)[:, None]
+        return np.asarray(X @ components) + self.mean_
+
+    # ---------------------------------------------------------------- the probabilistic PCA model
+
+    def _model(self):
+        """(V (k, d), lam (k,), noise), float64: covariance = V^T diag(lam) V + noise I."""
+        V = self.components_.astype(np.float64)
+        explained = self.explained_variance_.astype(np.float64)
+        noise = float(self.noise_variance_)
+        lam = np.where(explained > noise, explained - noise, 0.0)
+        if self.whiten:
+            lam = lam * explained  # scikit-learn's convention: the components scaled by sqrt(explained variance)
+        return V, lam, noise
+
+    def get_covariance(self):
+        """The model's covariance of X: components_.T diag(explained - noise) components_ + noise I (d x d)."""
+        self._check_fitted()
+        V, lam, noise = self._model()
+        cov = (V.T * lam) @ V
+        cov.flat[:: cov.shape[0] + 1] += noise
+        return cov.astype(self.components_.dtype)
+
+    def get_precision(self):
+        """The inverse of :meth:`get_covariance` (d x d), through the k x k structure when noise_variance_ > 0."""
+        self._check_fitted()
+        V, lam, noise = self._model()
+        if noise == 0.0:
+            return np.linalg.inv(self.get_covariance().astype(np.float64)).astype(self.components_.dtype)
+        precision = (V.T * (1.0 / (lam + noise) - 1.0 / noise)) @ V
+        precision.flat[:: precision.shape[0] + 1] += 1.0 / noise
+        return precision.astype(self.components_.dtype)
+
+    def score_samples(self, X):
+        """The log-likelihood of each sample under the model (n_samples,), X's dtype."""
+        self._check_fitted()
+        X = self._checked(X, reset=False)
+        V, lam, noise = self._model()
+        mean = self.mean_.astype(np.float64)
+        d = X.shape[1]
+        if noise > 0.0:
+            quad, logdet = self._quadratic_low_rank(X, V, lam, noise, mean)
+        else:
+            precision = self.get_precision().astype(np.float64)
+            sign, logdet_precision = np.linalg.slogdet(precision)
+            logdet = -logdet_precision if sign > 0 else np.inf
+            quad = _quadratic_form(X, precision, mean)
+        return (-0.5 * (quad + d * math.log(2.0 * math.pi) + logdet)).astype(X.dtype)
+
+    @staticmethod
+    def _quadratic_low_rank(X, V, lam, noise, mean):
+        """(x - mean)^T C^-1 (x - mean) per row and log det C, C = V^T diag(lam) V + noise I, in O(k d) per row."""
+        d, k = X.shape[1], V.shape[0]
+        if issparse(X):
+            proj = np.asarray(X @ V.T) - mean @ V.T
+            norms = (np.asarray(X.multiply(X).sum(axis=1)).ravel() - 2.0 * np.asarray(X @ mean).ravel()
+                     + float(mean @ mean))
+        else:
+            Xc = X.astype(np.float64) - mean
+            proj = Xc @ V.T
+            norms = np.einsum("ij,ij->i", Xc, Xc)
+        quad = norms / noise + (proj**2) @ (1.0 / (lam + noise) - 1.0 / noise)
+        logdet = float(np.log(lam + noise).sum()) + (d - k) * math.log(noise)
+        return quad, logdet
+
+    def score(self, X, y=None):
+        """The mean log-likelihood of the samples of X under the model (a float)."""
+        return float(np.mean(self.score_samples(X)))
+
+
+def _quadratic_form(X, P, mean):
+    """(x - mean)^T P (x - mean) per row of X (dense or sparse, never densified)."""
+    if issparse(X):
+        Z = np.asarray(X @ P) - mean @ P
+        return np.asarray(X.multiply(Z).sum(axis=1)).ravel() - Z @ mean
+    Xc = X.astype(np.float64) - mean
+    return np.einsum("ij,ij->i", Xc, Xc @ P)

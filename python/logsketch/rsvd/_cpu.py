@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._native import _core
@@ -11,6 +13,11 @@ from .._validate import as_dense_matrix, as_sparse, issparse
 def as_input(A):
     """("dense", ndarray in C or F order) or ("csr"/"csc", canonical sparse)."""
     if issparse(A):
+        if A.format in ("lil", "dok"):  # scikit-learn's randomized_svd warns the same way
+            import scipy.sparse
+
+            warnings.warn(f"Calculating SVD of a {type(A).__name__} is expensive. CSR format is more efficient: "
+                          "it is converted to CSR (a copy)", scipy.sparse.SparseEfficiencyWarning, stacklevel=3)
         A = as_sparse(A, "A", integers=True, formats=("csr", "csc"))
         return A.format, A
     arr = as_dense_matrix(A, "A", integers=True, what="a 2-D array of real numbers")
