@@ -87,9 +87,13 @@ def csr_cases(sizes, rng):
     size = f"{n}x{d} csr {density:g}->{k}"
     nbytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     if SparseRandomProjection is not None:
-        yield Case("JLProjection sparse", size, "float32", "SparseRandomProjection",
-                   partial(fit_transform, ls.JLProjection(n_components=k, kind="sparse"), X),
-                   partial(fit_transform, SparseRandomProjection(k, random_state=0), X), nbytes, "GB/s")
+        # Both sides' default keeps sparse input sparse (R materialized); dense_output=True
+        # is logsketch's matrix-free kernel against scikit-learn's densified product.
+        for dense in (False, True):
+            yield Case(f"JLProjection sparse dense_output={dense}", size, "float32", "SparseRandomProjection",
+                       partial(fit_transform, ls.JLProjection(n_components=k, kind="sparse", dense_output=dense), X),
+                       partial(fit_transform, SparseRandomProjection(k, random_state=0, dense_output=dense), X),
+                       nbytes, "GB/s")
     yield Case("jl_project gaussian", size, "float32", "materialize + X @ R.T",
                partial(ls.jl_project, X, k), materialize_matmul(X, k), 2 * X.nnz * k, "GFLOP/s")
 

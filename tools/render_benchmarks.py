@@ -27,6 +27,10 @@ FAMILIES = {  # benchmark name -> (title, script), in the order the page shows t
     "jl": ("JL random projection", "bench/bench_jl.py"),
     "rsvd": ("Randomized SVD", "bench/bench_rsvd.py"),
     "attention": ("Entropy-invariant attention", "bench/bench_attention.py"),
+    "attention_backward": ("Attention forward and backward", "bench/bench_attention_backward.py"),
+    "torch": ("PyTorch operators and modules", "bench/bench_torch.py"),
+    "sklearn": ("scikit-learn estimators", "bench/bench_sklearn.py"),
+    "dask": ("Dask arrays", "bench/bench_dask.py"),
     "latency": ("Tiny-call latency", "bench/bench_latency.py"),
     "old_vs_new": ("An earlier build against this one, interleaved", "bench/ab_builds.py"),
 }

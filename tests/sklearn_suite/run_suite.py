@@ -55,7 +55,8 @@ def run(timeout=900):
         env["SKLEARN_WARNINGS_AS_ERRORS"] = "0"
         env["PYTHONDONTWRITEBYTECODE"] = "1"  # nothing written into the installed package
         env["LOGSKETCH_SKLEARN_OUTCOMES"] = str(outcomes)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH")) if p)
+        inherited = [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]  # cwd moves
+        env["PYTHONPATH"] = os.pathsep.join([str(HERE), *inherited])
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "logsketch_adapter",
                f"--rootdir={root.parent}", "-o", "addopts=", "-k", selection(),
                *(str(root / module) for module, _ in MODULES)]
