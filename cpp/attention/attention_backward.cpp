@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -68,8 +69,9 @@ class BackwardRunner {
 
     void run() {
         plan();
-        std::vector<T> partial(static_cast<std::size_t>(partial_size_));
-        partial_ = partial.data();
+        // Not zeroed here: each task zeroes its own buffer (first touch on the thread that uses it).
+        const std::unique_ptr<T[]> partial(partial_size_ > 0 ? new T[static_cast<std::size_t>(partial_size_)] : nullptr);
+        partial_ = partial.get();
         parallel_for(static_cast<std::int64_t>(tasks_.size()), [&](std::int64_t t) { run_task(tasks_[t]); });
         if (!merges_.empty())
             parallel_for(static_cast<std::int64_t>(merges_.size()), [&](std::int64_t m) { merge(merges_[m]); });
