@@ -27,6 +27,7 @@ import logsketch
 from logsketch import reference
 from logsketch.reference.attention import attention_backward as ref_backward
 from logsketch.reference.attention import attention_varlen_backward as ref_varlen_backward
+from _subprocess import assert_ok, run_python
 from logsketch_test_helpers import assert_bits_equal
 
 FLOOR_ULPS = {np.dtype(np.float16): 8, np.dtype(np.float32): 8, np.dtype(np.float64): 256}
@@ -357,3 +358,28 @@ def test_reference_backward_matches_its_forward():
     fd = (np.sum(dout * reference.attention(q + h * e, k, v, causal=True))
           - np.sum(dout * reference.attention(q - h * e, k, v, causal=True))) / (2 * h)
     assert abs(fd - dq[0, 1, 4, 2]) < 1e-8
+
+
+@pytest.mark.slow
+def test_ctrl_c_interrupts_a_long_backward():
+    """SIGINT 0.5 s into a long call raises KeyboardInterrupt within 1 s (the kernel checks between key blocks)."""
+    code = """
+    import signal, threading, time, numpy as np, logsketch
+    q = np.ones((1, 8, 16384, 128), np.float32)
+    lse = np.zeros((1, 8, 16384), np.float32)
+    sent = []
+    def fire():
+        sent.append(time.perf_counter())
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    threading.Timer(0.5, fire).start()
+    try:
+        logsketch.attention_backward(q, q, q, q, q, lse)
+    except KeyboardInterrupt:
+        print(f"INTERRUPTED latency={time.perf_counter() - sent[0]:.3f}")
+    else:
+        print("FINISHED without KeyboardInterrupt")
+    """
+    result = run_python(code, timeout=60)
+    assert_ok(result, "attention_backward")
+    assert "INTERRUPTED" in result.stdout, result.stdout
+    assert float(result.stdout.split("latency=")[1].split()[0]) < 1.0, result.stdout

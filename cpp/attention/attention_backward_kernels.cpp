@@ -21,6 +21,7 @@
 #include <type_traits>
 
 #include "../runtime/scratch.hpp"
+#include "../runtime/thread_pool.hpp"
 #include "../simd/lanes.hpp"
 #include "attention_backward_kernels.hpp"
 #include "attention_lanes.hpp"
@@ -190,6 +191,7 @@ void backward_task(const BackwardTask<T>& t) {
     T* s = thread_scratch<T, 24>(static_cast<std::size_t>(kRowBlock * kKeyBlock));
     T* dpb = thread_scratch<T, 25>(static_cast<std::size_t>(kRowBlock * kKeyBlock));
     for (std::int64_t j0 = t.kb; j0 < kend; j0 += kKeyBlock) {
+        if (cancellation_requested()) return;  // Ctrl-C: this call's results are thrown away
         const int bn = static_cast<int>(std::min<std::int64_t>(kKeyBlock, kend - j0));
         pack_keys(t, j0, bn, kr, kt, vt);
         T* dk = t.dk + (j0 - t.kb) * dp;
