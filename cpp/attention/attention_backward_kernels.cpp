@@ -37,8 +37,8 @@ constexpr int kVecBytes = simd::Isa::vec_bytes;
 // accumulators (AVX-512: 24 of 32 registers; AVX2: 12 of 16).
 constexpr int kTileRows = kVecBytes >= 64 ? 6 : 4;
 constexpr int kTileVecs = kVecBytes >= 64 ? 4 : (kVecBytes >= 32 ? 3 : 4);
-// 64 keys x 64 rows: S and dP (2 x 16 KB in float32) stay in L1 beside a
-// panel of K; see docs/tuning.md, "CPU attention backward".
+// 64 keys x 64 rows: S and dP are 16 KiB each in float32; 32 rows or 128
+// keys were slower, 128 rows the same (docs/tuning.md, "CPU attention backward").
 constexpr int kKeyBlock = 64;
 constexpr int kRowBlock = 64;
 
