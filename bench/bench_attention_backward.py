@@ -27,6 +27,7 @@ Writes bench/results/<date>-<cpu>-attention-backward.json (and a PNG of the rati
 
 from __future__ import annotations
 
+import os
 import time
 from functools import partial
 
@@ -112,6 +113,7 @@ def main():
     rates = {"sgemm_gflops": sgemm_rate(SIZES[args.size], timing), "sgemm_size": SIZES[args.size]["sgemm"]}
     print(f"machine   SGEMM {rates['sgemm_gflops']:.0f} GFLOP/s (np.matmul {rates['sgemm_size']}^3 float32)")
     rows = []
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     if torch is None:
         notes.append("torch not installed: no peer, no rows")
     else:
@@ -124,6 +126,9 @@ def main():
             t_peer = median_time(case.run_peer, **timing)
             rows.append(result_row(case, t, t_peer, args.size))
             print(f"  measured {case.kernel} {case.size} vs {case.peer}", flush=True)
+    if load is not None:  # a shared machine: other jobs slow both sides unevenly
+        notes.append(f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+                     f"({os.cpu_count()} cores)")
     report(rows, notes, args.size)
     print()
     for r in rows:
