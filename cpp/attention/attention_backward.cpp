@@ -71,7 +71,8 @@ class BackwardRunner {
     void run() {
         plan();
         // Not zeroed here: each task zeroes its own buffer (first touch on the thread that uses it).
-        const std::unique_ptr<T[]> partial(partial_size_ > 0 ? new T[static_cast<std::size_t>(partial_size_)] : nullptr);
+        const auto size = static_cast<std::size_t>(partial_size_);
+        const std::unique_ptr<T[]> partial(size > 0 ? new T[size] : nullptr);
         partial_ = partial.get();
         // Tasks are claimed one at a time, not in fixed shares: on a loaded
         // machine a descheduled thread holds up one task, not its share of
