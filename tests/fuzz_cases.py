@@ -402,6 +402,38 @@ def _attention_cases():
     return cases
 
 
+def _attention_backward_cases():
+    import logsketch
+
+    fn = logsketch.attention_backward
+    rng = np.random.default_rng(18)
+    q = rng.standard_normal((2, 2, 5, 8)).astype(np.float32)
+    k = rng.standard_normal((2, 1, 7, 8)).astype(np.float32)
+    v = rng.standard_normal((2, 1, 7, 4)).astype(np.float32)
+    out, lse = logsketch.attention(q, k, v, causal=True, return_lse=True)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    good = {"dout": dout, "q": q, "k": k, "v": v, "out": out, "lse": lse}
+    cases = []
+    for name, base in good.items():
+        for label, x, expect in array_variants(base, nan_inf="any"):
+            if label.startswith("as "):
+                expect = "any"  # another dtype: converted (dout) or refused (out, lse must match the forward's)
+            args = dict(good)
+            args[name] = x
+            cases.append(Case(f"{name} {label}", fn, tuple(args.values()), {"causal": True}, expect, names=[name],
+                              compare="close"))
+    for value, expect in [(np.array([7, 3]), "result"), (np.array([-1, 3]), "error"), (np.array([8, 3]), "error"),
+                          (np.array([7.0, 3.0]), "error"), (np.array([7]), "error")]:
+        cases.append(Case(f"kv_lengths={value!r}", fn, tuple(good.values()), {"kv_lengths": value}, expect,
+                          names=["kv_lengths"], compare="close"))
+    for param in ("causal",):
+        for value, expect in BOOL_BAD:
+            cases.append(Case(f"{param}={value!r}", fn, tuple(good.values()), {param: value}, expect, names=[param]))
+    for value, expect in REAL_BAD + [("nonsense", "error")]:
+        cases.append(Case(f"scale={value!r}", fn, tuple(good.values()), {"scale": value}, expect, names=["scale"]))
+    return cases
+
+
 def _attention_varlen_cases():
     import logsketch
 
@@ -527,6 +559,7 @@ FUNCTIONS = {
     "randomized_svd": _rsvd_cases,
     "attention": _attention_cases,
     "attention_varlen": _attention_varlen_cases,
+    "attention_backward": _attention_backward_cases,
     "entropy_scale": _entropy_scale_cases,
     "set_num_threads/set_simd_level": _config_cases,
     "JLProjection/RandomizedSVD": _estimator_cases,

@@ -34,6 +34,8 @@ from .rsvd import (  # noqa: F401
 from .attention import (  # noqa: F401
     attention,
     attention_varlen,
+    attention_backward,
+    attention_varlen_backward,
 )
 
 __all__ = [
