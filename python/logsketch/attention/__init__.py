@@ -52,6 +52,9 @@ is a function of the shapes), and may differ in the last bits between SIMD
 levels.  NaN in q, k or v propagates as IEEE arithmetic does: a NaN in q_i
 makes row i NaN, a NaN in k_j every row that sees key j; a +inf score makes
 its row NaN (inf - inf in the max-subtracted softmax), as the reference does.
+A NaN or infinity in v_j also reaches rows that mask key j but share its
+block of keys (a zero probability times NaN), as a plain matrix product with
+the masked probabilities (the reference) does.
 
 Gradients
 ---------
