@@ -19,7 +19,7 @@ from ._config import (
     show_config,
     config,
 )
-from .attention import attention, attention_varlen, entropy_scale
+from .attention import attention, attention_backward, attention_varlen, attention_varlen_backward, entropy_scale
 from .jl import JLDistortion, jl_components, jl_distortion, jl_min_dim, jl_project
 from .mitchell import mitchell_divide, mitchell_matmul, mitchell_multiply
 from .rsvd import randomized_svd
@@ -29,7 +29,9 @@ from ._version import __version__
 __all__ = [
     "__version__",
     "attention",
+    "attention_backward",
     "attention_varlen",
+    "attention_varlen_backward",
     "config",
     "entropy_scale",
     "get_num_threads",

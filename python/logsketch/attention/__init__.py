@@ -53,6 +53,15 @@ levels.  NaN in q, k or v propagates as IEEE arithmetic does: a NaN in q_i
 makes row i NaN, a NaN in k_j every row that sees key j; a +inf score makes
 its row NaN (inf - inf in the max-subtracted softmax), as the reference does.
 
+Gradients
+---------
+``attention_backward`` and ``attention_varlen_backward`` give dq, dk, dv from
+dout and the forward's ``out`` and ``lse`` (``return_lse=True``), on the CPU:
+P is recomputed from lse, so nothing of size seq_q x seq_k is stored.
+lambda_i depends only on n_i, not on q or k, so it is a constant of the
+gradient: dq_i = lambda_i sum_j dS_ij k_j, dk_j = sum_i lambda_i dS_ij q_i,
+dv_j = sum_i p_ij dout_i, with dS_ij = p_ij (dout_i . v_j - dout_i . out_i).
+
 On the GPU
 ----------
 CUDA arrays (torch tensors, CuPy arrays) are checked here (scale, base,
@@ -72,7 +81,7 @@ from . import _cpu
 from ._spec import MAX_HEAD_DIM  # noqa: F401  (the CPU kernels' limit)
 from ._spec import check_base, check_min_scale, check_shapes, check_varlen_shapes, shape_of, spec
 
-__all__ = ["attention", "attention_varlen", "entropy_scale"]
+__all__ = ["attention", "attention_backward", "attention_varlen", "attention_varlen_backward", "entropy_scale"]
 
 
 # --------------------------------------------------------------------------- public functions
@@ -184,3 +193,86 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, *, causal=False, scale
 
         return _cuda.forward_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, s)
     return _cpu.attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, s)
+
+
+def _cpu_only(name, *arrays):
+    if backend_of(*arrays) == "cuda":
+        raise NotImplementedError(f"{name} runs on the CPU only: pass numpy arrays or CPU tensors (the "
+                                  "gradients of CUDA tensors come from logsketch.torch's autograd)")
+
+
+def attention_backward(dout, q, k, v, out, lse, *, causal=False, scale="entropy", base=512, min_scale=None,
+                       kv_lengths=None):
+    """The gradients (dq, dk, dv) of :func:`attention` given dout = dL/d(out).
+
+    ``out`` and ``lse`` are what ``attention(q, k, v, return_lse=True, ...)``
+    returned for the same q, k, v and options; the options must be the
+    forward's (they define lambda_i and which keys a row sees).  Rows that see
+    no key give dq = 0 and add nothing to dk, dv; keys past ``kv_lengths[b]``
+    get dk = dv = 0.  GQA/MQA: dk and dv of a kv head sum over the query
+    heads that read it.
+
+    Parameters
+    ----------
+    dout : array (batch, heads_q, seq_q, d_v), the gradient of out; another
+        float dtype is converted to q's (a copy).
+    q, k, v : arrays (batch, heads_q, seq_q, d), (batch, heads_kv, seq_k, d),
+        (batch, heads_kv, seq_k, d_v), as for :func:`attention` (different
+        float dtypes are promoted to the widest, a copy).
+    out : array (batch, heads_q, seq_q, d_v) of q's dtype: the forward's out.
+    lse : array (batch, heads_q, seq_q), float32 (float64 for float64 inputs):
+        the forward's lse.
+    causal, scale, base, min_scale, kv_lengths : as for :func:`attention`.
+
+    Returns
+    -------
+    dq, dk, dv : new C-contiguous arrays with the shapes of q, k, v and
+        their (common) dtype.  float16 inputs are computed in float32 and
+        rounded once.
+
+    Numerics: flash-style (P recomputed per block of 64 keys from lse, float32
+    accumulation for float16 and float32, float64 for float64); the same bits
+    for any thread count; the last bits may differ between SIMD levels.  NaN:
+    a NaN in q_i, k_j, v_j, dout_i, out_i or lse_i reaches every gradient the
+    formulas above make depend on it; through products with a zero
+    probability (0 x NaN) it may also reach dk, dv of other keys in the same
+    block of 64, as a plain matrix product with the masked P would.
+
+    Raises
+    ------
+    TypeError
+        Non-float (or bfloat16) q, k, v or dout; out not of q's dtype; lse not
+        float32 (float64 for float64 inputs); a non-integer kv_lengths;
+        wrongly typed options.
+    ValueError
+        As :func:`attention`; out, dout or lse of the wrong shape.
+    NotImplementedError
+        CUDA arrays (the backward runs on the CPU only).
+    """
+    s = spec(causal, scale, base, min_scale, False)
+    _cpu_only("attention_backward", dout, q, k, v, out, lse)
+    return _cpu.attention_backward(dout, q, k, v, out, lse, kv_lengths, s)
+
+
+def attention_varlen_backward(dout, q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, *, causal=False,
+                              scale="entropy", base=512, min_scale=None):
+    """The gradients (dq, dk, dv) of :func:`attention_varlen` given dout.
+
+    dout and out (total_q, heads_q, d_v), lse (heads_q, total_q): what
+    ``attention_varlen(..., return_lse=True)`` returned for the same inputs
+    and options.  Returns dq (total_q, heads_q, d), dk (total_k, heads_kv,
+    d), dv (total_k, heads_kv, d_v); keys of a sequence without query tokens
+    get zeros.  Dtypes, numerics and the rest as :func:`attention_backward`.
+
+    Raises
+    ------
+    TypeError
+        As :func:`attention_backward`; cu_seqlens not int32/int64.
+    ValueError
+        As :func:`attention_varlen`; out, dout or lse of the wrong shape.
+    NotImplementedError
+        CUDA arrays (the backward runs on the CPU only).
+    """
+    s = spec(causal, scale, base, min_scale, False)
+    _cpu_only("attention_varlen_backward", dout, q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k)
+    return _cpu.attention_varlen_backward(dout, q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, s)

@@ -135,3 +135,72 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, spec):
     else:
         _core.attention_varlen(q, k, v, cu_q, cu_k, out, lse, spec.causal, *scale_of(spec, d))
     return (out, lse) if spec.return_lse else out
+
+
+# --------------------------------------------------------------------------- backward
+
+
+def _like_out(x, name, dtype, shape, *, convert):
+    """out or dout: an array of ``shape`` and the working ``dtype`` whose rows the
+    kernels read in place.  dout of another float dtype is converted (a copy);
+    out must be what the forward returned."""
+    arr = _as_input(x, name)
+    if native_dtype(arr.dtype) != dtype and not convert:
+        raise TypeError(f"{name} must have the dtype of q, k and v ({dtype}), as the forward returns it; "
+                        f"got {arr.dtype}")
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} (the forward's out); got {arr.shape}")
+    arr = kernel_array(arr, dtype)
+    if arr.ndim and arr.shape[-1] > 1 and arr.strides[-1] != arr.itemsize:
+        arr = np.ascontiguousarray(arr)
+    return arr
+
+
+def _lse_input(lse, dtype, shape):
+    arr = as_array(lse, "lse")
+    want = _lse_dtype(dtype)
+    if native_dtype(arr.dtype) != want:
+        raise TypeError(f"lse must be {want} for {dtype} inputs, as the forward returns it; got {arr.dtype}")
+    if arr.shape != shape:
+        raise ValueError(f"lse must have shape {shape} (the forward's lse); got {arr.shape}")
+    return kernel_array(arr)
+
+
+def _grads(q, k, v):
+    # dk and dv start at 0: keys past kv_lengths, and every key of a call
+    # without query rows, receive no gradient.
+    return np.empty(q.shape, q.dtype), np.zeros(k.shape, k.dtype), np.zeros(v.shape, v.dtype)
+
+
+def attention_backward(dout, q, k, v, out, lse, kv_lengths, spec):
+    q, k, v = _cpu_arrays(q, k, v)
+    check_shapes(q.shape, k.shape, v.shape)
+    batch, heads_q, seq_q, d = q.shape
+    out_shape = (batch, heads_q, seq_q, v.shape[3])
+    out = _like_out(out, "out", q.dtype, out_shape, convert=False)
+    dout = _like_out(dout, "dout", q.dtype, out_shape, convert=True)
+    lse = _lse_input(lse, q.dtype, out_shape[:3])
+    kv = _check_kv_lengths(kv_lengths, batch, k.shape[2])
+    dq, dk, dv = _grads(q, k, v)
+    if dq.size:
+        _core.attention_backward(dout, q, k, v, out, lse, dq, dk, dv, kv, spec.causal, *scale_of(spec, d))
+    return dq, dk, dv
+
+
+def attention_varlen_backward(dout, q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, spec):
+    q, k, v = _cpu_arrays(q, k, v)
+    check_varlen_shapes(q.shape, k.shape, v.shape)
+    cu_q = _check_cu_seqlens(cu_seqlens_q, "cu_seqlens_q", q.shape[0])
+    cu_k = _check_cu_seqlens(cu_seqlens_k, "cu_seqlens_k", k.shape[0])
+    if cu_q.shape != cu_k.shape:
+        raise ValueError(f"cu_seqlens_q and cu_seqlens_k must have the same length; got {cu_q.size} and {cu_k.size}")
+    total_q, heads_q, d = q.shape
+    out_shape = (total_q, heads_q, v.shape[2])
+    out = _like_out(out, "out", q.dtype, out_shape, convert=False)
+    dout = _like_out(dout, "dout", q.dtype, out_shape, convert=True)
+    lse = _lse_input(lse, q.dtype, (heads_q, total_q))
+    dq, dk, dv = _grads(q, k, v)
+    if dq.size:
+        _core.attention_varlen_backward(dout, q, k, v, out, lse, cu_q, cu_k, dq, dk, dv, spec.causal,
+                                        *scale_of(spec, d))
+    return dq, dk, dv

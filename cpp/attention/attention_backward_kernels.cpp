@@ -1,0 +1,224 @@
+// The attention backward kernel, written once over simd/lanes.hpp's vectors
+// and compiled per SIMD level.
+//
+// One task is one (batch entry, kv head) over a range of keys, stepped in
+// blocks of kKeyBlock keys; each key block runs over the task's query rows in
+// blocks of kRowBlock.  Per (key block, row block) five small products, all
+// of one shape (C += A B with B's rows contiguous, vectors along B's rows,
+// one broadcast element of A per row of the register tile):
+//   S = Qs K^T, P = exp2(S - lse2) masked, dV += P^T dO, dP = dO V^T,
+//   dS = P o (dP - delta), dK += dS^T Qs, dQ += dS K.
+// K and V are packed per key block (K^T and V^T for the scores, K's rows
+// padded for dQ), so every product's columns are whole vectors.  dK and dV
+// of a key block stay in cache over the row blocks; dQ accumulates in the
+// driver's buffer.  Row blocks whose rows see no key of the block are
+// skipped (causal), and only blocks a row limit cuts are masked.
+#include "../simd/unit.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "../runtime/scratch.hpp"
+#include "../simd/lanes.hpp"
+#include "attention_backward_kernels.hpp"
+#include "attention_lanes.hpp"
+#include "half.hpp"
+
+namespace logsketch::attention::LOGSKETCH_ISA {
+namespace {
+
+using namespace logsketch::simd;
+
+constexpr int kVecBytes = simd::Isa::vec_bytes;
+// Register tile of the products: kTileRows rows x kTileVecs vectors of
+// accumulators (AVX-512: 24 of 32 registers; AVX2: 12 of 16).
+constexpr int kTileRows = kVecBytes >= 64 ? 6 : 4;
+constexpr int kTileVecs = kVecBytes >= 64 ? 4 : (kVecBytes >= 32 ? 3 : 4);
+// 64 keys x 64 rows: S and dP (2 x 16 KB in float32) stay in L1 beside a
+// panel of K; see docs/tuning.md, "CPU attention backward".
+constexpr int kKeyBlock = 64;
+constexpr int kRowBlock = 64;
+
+// c[r * ldc + u * W + x] (+)= sum_k a[r * ams + k * aks] b[k * ldb + u * W + x], r < R, u < NV.
+template <class T, int W, int R, int NV>
+inline void product_tile(std::int64_t kn, const T* a, std::int64_t ams, std::int64_t aks, const T* b,
+                         std::int64_t ldb, T* c, std::int64_t ldc, bool add) {
+    using V = Vec<T, W>;
+    V acc[R][NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+        for (int u = 0; u < NV; ++u) acc[r][u] = add ? load<V>(c + r * ldc + u * W) : V{};
+    for (std::int64_t k = 0; k < kn; ++k) {
+        V bv[NV];
+#pragma GCC unroll 8
+        for (int u = 0; u < NV; ++u) bv[u] = load<V>(b + k * ldb + u * W);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const V ar = splat<V>(a[r * ams + k * aks]);
+#pragma GCC unroll 8
+            for (int u = 0; u < NV; ++u) acc[r][u] = fmadd(ar, bv[u], acc[r][u]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+        for (int u = 0; u < NV; ++u) store(c + r * ldc + u * W, acc[r][u]);
+}
+
+// C (m x n, n a multiple of the lanes) (+)= A (m x kn) B (kn x n), A's
+// element (r, k) at a[r * ams + k * aks], B and C row-major.  Each element of
+// C sums over k in order, whatever m and n: the bits do not depend on the tiling.
+template <class T>
+void product(std::int64_t m, std::int64_t n, std::int64_t kn, const T* a, std::int64_t ams, std::int64_t aks,
+             const T* b, std::int64_t ldb, T* c, std::int64_t ldc, bool add) {
+    constexpr int W = lanes_of<T, kVecBytes>();
+    const int nvec = static_cast<int>(n / W);
+    for (int v0 = 0; v0 < nvec; v0 += kTileVecs) {
+        with_count<kTileVecs>(std::min(kTileVecs, nvec - v0), [&](auto nv) {
+            constexpr int NV = decltype(nv)::value;
+            std::int64_t r = 0;
+            for (; r + kTileRows <= m; r += kTileRows)
+                product_tile<T, W, kTileRows, NV>(kn, a + r * ams, ams, aks, b + v0 * W, ldb, c + r * ldc + v0 * W,
+                                                  ldc, add);
+            if (r < m)
+                with_count<kTileRows - 1>(static_cast<int>(m - r), [&](auto rr) {
+                    product_tile<T, W, decltype(rr)::value, NV>(kn, a + r * ams, ams, aks, b + v0 * W, ldb,
+                                                                c + r * ldc + v0 * W, ldc, add);
+                });
+        });
+    }
+}
+
+template <class T>
+inline T element(const void* base, std::int64_t at, bool half) {
+    if constexpr (sizeof(T) == 4) {
+        if (half) return half_to_float(static_cast<const std::uint16_t*>(base)[at]);
+    }
+    return static_cast<const T*>(base)[at];
+}
+
+// The key block's K rows (kKeyBlock x dp), K^T (dp x kKeyBlock) and V^T
+// (dvp x kKeyBlock), zero past the block's bn keys and the head dims.
+template <class T>
+void pack_keys(const BackwardTask<T>& t, std::int64_t j0, int bn, T* kr, T* kt, T* vt) {
+    std::fill(kr, kr + kKeyBlock * t.dp, T(0));
+    std::fill(kt, kt + t.dp * kKeyBlock, T(0));
+    std::fill(vt, vt + t.dvp * kKeyBlock, T(0));
+    for (int jj = 0; jj < bn; ++jj) {
+        const std::int64_t kj = (j0 + jj) * t.k_rs, vj = (j0 + jj) * t.v_rs;
+        for (std::int64_t c = 0; c < t.d; ++c) {
+            const T x = element<T>(t.k, kj + c, t.half);
+            kr[jj * t.dp + c] = x;
+            kt[c * kKeyBlock + jj] = x;
+        }
+        for (std::int64_t c = 0; c < t.dv; ++c) vt[c * kKeyBlock + jj] = element<T>(t.v, vj + c, t.half);
+    }
+}
+
+// s (bm x kKeyBlock) becomes P: exp2(s - lse2_r) for the keys row r sees in
+// this block (j0 + jj < lim_r), else 0.
+template <class T>
+void probabilities(const BackwardTask<T>& t, std::int64_t r0, int bm, std::int64_t j0, std::int64_t kend, T* s) {
+    constexpr int W = lanes_of<T, kVecBytes>();
+    using V = Vec<T, W>;
+    using IT = typename FloatBits<T>::I;
+    using I = Vec<IT, W>;
+    for (int r = 0; r < bm; ++r) {
+        T* row = s + r * kKeyBlock;
+        const std::int64_t lim = std::min(t.n[r0 + r], kend) - j0;
+        if (lim <= 0) {
+            std::fill(row, row + kKeyBlock, T(0));
+            continue;
+        }
+        const V l = splat<V>(t.lse2[r0 + r]);
+        if (lim >= kKeyBlock) {
+            for (int jj = 0; jj < kKeyBlock; jj += W) store(row + jj, exp2v<T, W>(load<V>(row + jj) - l));
+            continue;
+        }
+        const I limit = splat<I>(static_cast<IT>(lim));
+        for (int jj = 0; jj < kKeyBlock; jj += W) {
+            const I j = splat<I>(static_cast<IT>(jj)) + iota<I, W>();
+            const V p = exp2v<T, W>(load<V>(row + jj) - l);
+            store(row + jj, j < limit ? p : V{});
+        }
+    }
+}
+
+// p (bm x kKeyBlock) becomes dS = P o (dP - delta_r); 0 where P is 0, so a
+// NaN in v_j reaches only the rows that see key j.
+template <class T>
+void score_grads(const BackwardTask<T>& t, std::int64_t r0, int bm, T* p, const T* dp) {
+    constexpr int W = lanes_of<T, kVecBytes>();
+    using V = Vec<T, W>;
+    for (int r = 0; r < bm; ++r) {
+        const V delta = splat<V>(t.delta[r0 + r]);
+        for (int jj = 0; jj < kKeyBlock; jj += W) {
+            const std::int64_t at = r * kKeyBlock + jj;
+            const V pr = load<V>(p + at);
+            store(p + at, pr != V{} ? pr * (load<V>(dp + at) - delta) : V{});
+        }
+    }
+}
+
+// The largest n over each row block.
+template <class T>
+std::int64_t* block_limits(const BackwardTask<T>& t, std::int64_t blocks) {
+    std::int64_t* lim = thread_scratch<std::int64_t, 20>(static_cast<std::size_t>(blocks));
+    for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::int64_t r0 = b * kRowBlock, r1 = std::min(t.rows, r0 + kRowBlock);
+        lim[b] = 0;
+        for (std::int64_t r = r0; r < r1; ++r) lim[b] = std::max(lim[b], t.n[r]);
+    }
+    return lim;
+}
+
+template <class T>
+void backward_task(const BackwardTask<T>& t) {
+    const std::int64_t dp = t.dp, dvp = t.dvp;
+    std::fill(t.dk, t.dk + (t.ke - t.kb) * dp, T(0));
+    std::fill(t.dv_, t.dv_ + (t.ke - t.kb) * dvp, T(0));
+    const std::int64_t blocks = (t.rows + kRowBlock - 1) / kRowBlock;
+    const std::int64_t* lim = block_limits(t, blocks);
+    const std::int64_t nmax = blocks > 0 ? *std::max_element(lim, lim + blocks) : 0;
+    const std::int64_t kend = std::min(t.ke, nmax);
+    T* kr = thread_scratch<T, 21>(static_cast<std::size_t>(kKeyBlock * dp));
+    T* kt = thread_scratch<T, 22>(static_cast<std::size_t>(dp * kKeyBlock));
+    T* vt = thread_scratch<T, 23>(static_cast<std::size_t>(dvp * kKeyBlock));
+    T* s = thread_scratch<T, 24>(static_cast<std::size_t>(kRowBlock * kKeyBlock));
+    T* dpb = thread_scratch<T, 25>(static_cast<std::size_t>(kRowBlock * kKeyBlock));
+    for (std::int64_t j0 = t.kb; j0 < kend; j0 += kKeyBlock) {
+        const int bn = static_cast<int>(std::min<std::int64_t>(kKeyBlock, kend - j0));
+        pack_keys(t, j0, bn, kr, kt, vt);
+        T* dk = t.dk + (j0 - t.kb) * dp;
+        T* dv = t.dv_ + (j0 - t.kb) * dvp;
+        for (std::int64_t blk = 0; blk < blocks; ++blk) {
+            if (lim[blk] <= j0) continue;  // no row of the block sees a key of this one
+            const std::int64_t r0 = blk * kRowBlock;
+            const int bm = static_cast<int>(std::min<std::int64_t>(kRowBlock, t.rows - r0));
+            const T* qs = t.qs + r0 * dp;
+            const T* dout = t.dout + r0 * dvp;
+            product<T>(bm, kKeyBlock, t.d, qs, dp, 1, kt, kKeyBlock, s, kKeyBlock, false);
+            probabilities(t, r0, bm, j0, kend, s);
+            product<T>(bn, dvp, bm, s, 1, kKeyBlock, dout, dvp, dv, dvp, true);
+            product<T>(bm, kKeyBlock, t.dv, dout, dvp, 1, vt, kKeyBlock, dpb, kKeyBlock, false);
+            score_grads(t, r0, bm, s, dpb);
+            product<T>(bn, dp, bm, s, 1, kKeyBlock, qs, dp, dk, dp, true);
+            product<T>(bm, dp, bn, s, kKeyBlock, 1, kr, dp, t.dq + r0 * dp, dp, true);
+        }
+    }
+}
+
+}  // namespace
+
+BackwardKernels<float> backward_kernels32() {
+    return {lanes_of<float, kVecBytes>(), kKeyBlock, &backward_task<float>};
+}
+
+BackwardKernels<double> backward_kernels64() {
+    return {lanes_of<double, kVecBytes>(), kKeyBlock, &backward_task<double>};
+}
+
+}  // namespace logsketch::attention::LOGSKETCH_ISA
