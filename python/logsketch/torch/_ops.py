@@ -156,12 +156,12 @@ def _attention_backward_op(dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: T
     grads = logsketch.attention_backward(
         _array(dout), _array(q), _array(k), _array(v), _array(out), _array(lse), causal=causal,
         scale=_scale_option(scale, scale_value), base=base, min_scale=min_scale, kv_lengths=_array(kv_lengths))
-    return tuple(_tensor(g, x) for g, x in zip(grads, (q, k, v)))
+    return tuple(_tensor(g, x).contiguous() for g, x in zip(grads, (q, k, v)))
 
 
 @_attention_backward_op.register_fake
 def _(dout, q, k, v, out, lse, kv_lengths, causal, scale, scale_value, base, min_scale):
-    return torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+    return q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)  # contiguous, as the kernel's
 
 
 def _attention_setup(ctx, inputs, output):
@@ -271,7 +271,7 @@ def _attention_varlen_backward_op(dout: Tensor, q: Tensor, k: Tensor, v: Tensor,
         _array(dout), _array(q), _array(k), _array(v), _array(out), _array(lse), _array(cu_seqlens_q),
         _array(cu_seqlens_k), causal=causal, scale=_scale_option(scale, scale_value), base=base,
         min_scale=min_scale)
-    return tuple(_tensor(g, x) for g, x in zip(grads, (q, k, v)))
+    return tuple(_tensor(g, x).contiguous() for g, x in zip(grads, (q, k, v)))
 
 
 def _sdpa_varlen_backward(dout, q, k, v, cu_seqlens_q, cu_seqlens_k, causal, scale, scale_value, base,
@@ -297,7 +297,7 @@ def _spans(cu):
 
 @_attention_varlen_backward_op.register_fake
 def _(dout, q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, causal, scale, scale_value, base, min_scale):
-    return torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+    return q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)  # contiguous, as the kernel's
 
 
 def _attention_varlen_setup(ctx, inputs, output):
