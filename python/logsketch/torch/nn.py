@@ -23,12 +23,15 @@ class EntropyInvariantAttention(nn.Module):
     log_b(n_i), e.g. the training length).  The projections' outputs are
     handed to the kernel as (batch, heads, seq, head_dim) views, no copy.
 
+    ``rotary=True`` applies rotary position embeddings (RoPE, base 10000, the
+    rotate-half form) to q and k.
+
     ``forward(x, kv_lengths=None)``: kv_lengths (batch,) int tensor, keys at
     positions >= kv_lengths[b] are invisible (padding).
     """
 
     def __init__(self, embed_dim, num_heads, num_kv_heads=None, *, causal=False, scale="entropy", base=512,
-                 min_scale=None, bias=True, device=None, dtype=None):
+                 min_scale=None, bias=True, rotary=False, device=None, dtype=None):
         super().__init__()
         num_kv_heads = num_heads if num_kv_heads is None else num_kv_heads
         if embed_dim % num_heads:
@@ -38,6 +41,9 @@ class EntropyInvariantAttention(nn.Module):
         self.embed_dim, self.num_heads, self.num_kv_heads = embed_dim, num_heads, num_kv_heads
         self.head_dim = embed_dim // num_heads
         self.causal, self.scale, self.base, self.min_scale = causal, scale, base, min_scale
+        self.rotary = bool(rotary)
+        if self.rotary and self.head_dim % 2:
+            raise ValueError(f"rotary needs an even head_dim; got {self.head_dim}")
         kw = dict(bias=bias, device=device, dtype=dtype)
         kv_dim = num_kv_heads * self.head_dim
         self.q_proj = nn.Linear(embed_dim, embed_dim, **kw)
@@ -60,12 +66,25 @@ class EntropyInvariantAttention(nn.Module):
         q = self._heads(self.q_proj(x), self.num_heads)
         k = self._heads(self.k_proj(x), self.num_kv_heads)
         v = self._heads(self.v_proj(x), self.num_kv_heads)
+        if self.rotary:
+            q, k = _rotate(q), _rotate(k)
         out = self.attend(q, k, v, kv_lengths)
         return self.out_proj(out.transpose(1, 2).reshape(x.shape))
 
     def extra_repr(self):
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, num_kv_heads={self.num_kv_heads}, "
-                f"causal={self.causal}, scale={self.scale!r}, base={self.base}, min_scale={self.min_scale}")
+                f"causal={self.causal}, scale={self.scale!r}, base={self.base}, min_scale={self.min_scale}, "
+                f"rotary={self.rotary}")
+
+
+def _rotate(x):
+    """RoPE on (batch, heads, seq, head_dim): pairs (i, i + d/2) rotated by position * 10000^(-2i/d)."""
+    seq, dim = x.shape[-2], x.shape[-1]
+    inv = 10000.0 ** (-torch.arange(0, dim // 2, device=x.device, dtype=torch.float32) * 2 / dim)
+    angles = torch.arange(seq, device=x.device, dtype=torch.float32)[:, None] * inv
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    x1, x2 = x[..., : dim // 2], x[..., dim // 2:]
+    return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
 
 
 class MitchellLinear(nn.Linear):
