@@ -59,6 +59,36 @@ def _lse_dtype(dtype):
     return torch.float64 if dtype == torch.float64 else torch.float32
 
 
+# --------------------------------------------------------------------------- the eager fast path
+
+
+_is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+_dispatch_modes = torch._C._len_torch_dispatch_stack
+_function_mode = torch._C._is_torch_function_mode_enabled
+_is_compiling = torch.compiler.is_compiling
+
+
+def _plain(*tensors):
+    """True where the op's implementation may be called directly, skipping the
+    dispatcher (~tens of us a call): plain CPU tensors that need no gradient,
+    outside compilation, tracing, dispatch/function modes and functorch
+    transforms.  Anything else goes through the registered op."""
+    if _is_compiling() or _dispatch_modes() or _function_mode():
+        return False
+    grad = torch.is_grad_enabled()
+    for t in tensors:
+        if t is None:
+            continue
+        if type(t) is not Tensor or t.device.type != "cpu" or (grad and t.requires_grad) or _is_wrapped(t):
+            return False
+    return True
+
+
+def _direct(op):
+    """The Python implementation a custom op was defined with."""
+    return getattr(op, "_init_fn", op)
+
+
 # --------------------------------------------------------------------------- argument checks
 
 
@@ -351,7 +381,8 @@ def attention(q, k, v, causal=False, scale="entropy", base=512, min_scale=None, 
     _check_qkv(q, k, v)
     kv_lengths = _check_index(kv_lengths, "kv_lengths", q.device)
     scale, value, base, min_scale = _scale_args(scale, base, min_scale)
-    out, lse = _attention_op(q, k, v, kv_lengths, bool(causal), scale, value, base, min_scale)
+    op = _direct(_attention_op) if _plain(q, k, v, kv_lengths) else _attention_op
+    out, lse = op(q, k, v, kv_lengths, bool(causal), scale, value, base, min_scale)
     return (out, lse) if return_lse else out
 
 
@@ -377,7 +408,8 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seql
     _check_int(max_seqlen_q, "max_seqlen_q")
     _check_int(max_seqlen_k, "max_seqlen_k")
     scale, value, base, min_scale = _scale_args(scale, base, min_scale)
-    out, lse = _attention_varlen_op(q, k, v, cu_q, cu_k, bool(causal), scale, value, base, min_scale)
+    op = _direct(_attention_varlen_op) if _plain(q, k, v, cu_q, cu_k) else _attention_varlen_op
+    out, lse = op(q, k, v, cu_q, cu_k, bool(causal), scale, value, base, min_scale)
     return (out, lse) if return_lse else out
 
 
@@ -456,8 +488,8 @@ def mitchell_matmul(a, b, compensated=False, backward="mitchell"):
     if a.dim() == 0 or b.dim() == 0:
         raise ValueError(f"a and b must have at least one dimension; got a {tuple(a.shape)}, b {tuple(b.shape)}")
     vector_a, vector_b = a.dim() == 1, b.dim() == 1
-    y = _mitchell_matmul_op(a.unsqueeze(0) if vector_a else a, b.unsqueeze(-1) if vector_b else b,
-                            bool(compensated), backward)
+    op = _direct(_mitchell_matmul_op) if _plain(a, b) else _mitchell_matmul_op
+    y = op(a.unsqueeze(0) if vector_a else a, b.unsqueeze(-1) if vector_b else b, bool(compensated), backward)
     if vector_b:
         y = y.squeeze(-1)
     if vector_a:
@@ -566,9 +598,11 @@ def jl_project(x, n_components, kind="gaussian", density="auto", seed=0):
         density = None
     else:
         density = _float(density, "density", "'auto' or a float")
-    lead = x.shape[:-1]
-    y = _jl_project_op(x.reshape(-1, x.shape[-1]), n_components, kind, density, _seed_arg(seed))
-    return y.reshape(*lead, n_components)
+    op = _direct(_jl_project_op) if _plain(x) else _jl_project_op
+    if x.dim() == 2:
+        return op(x, n_components, kind, density, _seed_arg(seed))
+    y = op(x.reshape(-1, x.shape[-1]), n_components, kind, density, _seed_arg(seed))
+    return y.view(*x.shape[:-1], n_components)
 
 
 # --------------------------------------------------------------------------- vmap rules
