@@ -42,7 +42,7 @@ SIZES = {
                                                          (1, 8, 4096, 128, True)], sgemm=2048),
     "small": dict(linear=(64, 512, 512), attention=[(1, 2, 256, 64, False), (1, 2, 256, 64, True)], sgemm=512),
 }
-TIMING = {"default": dict(repeat=5, warmup=1, min_time=0), "small": dict(repeat=3, warmup=1, min_time=0)}
+TIMING = {"default": dict(repeat=3, warmup=1, min_time=0), "small": dict(repeat=3, warmup=1, min_time=0)}
 OVERHEAD_TIMING = dict(repeat=15, warmup=200, min_time=2e-3)
 OVERHEAD_TARGET_S = 10e-6
 SETTLE_S = 0.5

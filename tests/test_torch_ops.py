@@ -159,13 +159,10 @@ def _attention_args(dtype, qs, ks, dv, causal, kv):
 @pytest.mark.parametrize("qs, ks, dv, causal, kv", [((1, 1, 1, 4), (1, 1, 3, 4), 4, False, None),
                                                     ((2, 4, 7, 8), (2, 2, 9, 8), 5, True, None),
                                                     ((2, 2, 5, 8), (2, 2, 6, 8), 8, False, [2, 6])])
-def test_opcheck_attention(dtype, qs, ks, dv, causal, kv, monkeypatch):
-    if not hasattr(logsketch, "attention_backward"):
-        monkeypatch.setattr(lt._ops, "CPU_ATTENTION_BACKWARD", "sdpa")
+def test_opcheck_attention(dtype, qs, ks, dv, causal, kv):
     opcheck(torch.ops.logsketch.attention.default, _attention_args(dtype, qs, ks, dv, causal, kv))
 
 
-@pytest.mark.skipif(not hasattr(logsketch, "attention_backward"), reason="no fused attention backward")
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_opcheck_attention_backward(dtype):
     q, k, v, kv, *options = _attention_args(dtype, (2, 4, 7, 8), (2, 2, 9, 8), 5, True, None)
@@ -176,18 +173,12 @@ def test_opcheck_attention_backward(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_opcheck_attention_varlen(dtype, monkeypatch):
-    utils = ("test_schema", "test_autograd_registration", "test_faketensor", "test_aot_dispatch_dynamic")
-    if not hasattr(logsketch, "attention_varlen_backward"):
-        # the SDPA backward loops over the sequences in Python: not traceable
-        monkeypatch.setattr(lt._ops, "CPU_ATTENTION_BACKWARD", "sdpa")
-        utils = utils[:3]
+def test_opcheck_attention_varlen(dtype):
     q = randn(10, 4, 8, dtype=dtype, seed=1, requires_grad=True)
     k = randn(12, 2, 8, dtype=dtype, seed=2, requires_grad=True)
     v = randn(12, 2, 8, dtype=dtype, seed=3, requires_grad=True)
     cu_q, cu_k = torch.tensor([0, 3, 3, 10]), torch.tensor([0, 5, 7, 12])
-    opcheck(torch.ops.logsketch.attention_varlen.default, (q, k, v, cu_q, cu_k, True, "entropy", 0.0, 512.0, None),
-            test_utils=utils)
+    opcheck(torch.ops.logsketch.attention_varlen.default, (q, k, v, cu_q, cu_k, True, "entropy", 0.0, 512.0, None))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -292,6 +283,16 @@ def test_mitchell_and_jl_errors_name_the_argument():
         lt.jl_project(a, 2, density="half")
     with pytest.raises(TypeError, match="x must be a float16"):
         lt.jl_project(a.int(), 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_opcheck_attention_varlen_backward(dtype):
+    q, k, v = (randn(*shape, dtype=dtype, seed=i) for i, shape in enumerate([(10, 4, 8), (12, 2, 8), (12, 2, 8)]))
+    cu_q, cu_k = torch.tensor([0, 3, 3, 10]), torch.tensor([0, 5, 7, 12])
+    options = (True, "entropy", 0.0, 512.0, None)
+    out, lse = torch.ops.logsketch.attention_varlen(q, k, v, cu_q, cu_k, *options)
+    dout = randn(*out.shape, dtype=dtype, seed=4)
+    opcheck(torch.ops.logsketch.attention_varlen_backward.default, (dout, q, k, v, out, lse, cu_q, cu_k, *options))
 
 
 def test_lse_is_not_differentiable():
