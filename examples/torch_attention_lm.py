@@ -115,7 +115,7 @@ def evaluate(model, n, *, seed=1234, batches=4, batch_size=64):
             "accuracy": sum(r[1].item() for r in results) / batches}
 
 
-def run(steps, seed=0, lengths=(TRAIN_N, 2 * TRAIN_N, 4 * TRAIN_N), log_every=0):
+def run(steps, seed=0, lengths=(TRAIN_N, 2 * TRAIN_N, 4 * TRAIN_N), log_every=0, eval_batches=4):
     """Train both models with the same seed; their final training loss and evaluation per copy length."""
     out = {}
     for attention in ("logsketch", "sdpa"):
@@ -126,7 +126,7 @@ def run(steps, seed=0, lengths=(TRAIN_N, 2 * TRAIN_N, 4 * TRAIN_N), log_every=0)
         seconds = time.perf_counter() - start
         final = sum(losses[-10:]) / len(losses[-10:])
         out[attention] = {"final_train_loss": final, "train_seconds": seconds,
-                          "eval": {str(n): evaluate(model, n) for n in lengths}}
+                          "eval": {str(n): evaluate(model, n, batches=eval_batches) for n in lengths}}
     return out
 
 
@@ -134,9 +134,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eval-batches", type=int, default=4, help="batches of 64 sequences per length")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
-    results = run(args.steps, args.seed, log_every=max(args.steps // 10, 1))
+    results = run(args.steps, args.seed, log_every=max(args.steps // 10, 1), eval_batches=args.eval_batches)
     print(f"\ncopy length (train n<={TRAIN_N}; sequence 2n+1)   loss / accuracy")
     print(f"{'n':>6}  {'entropy-invariant (logsketch)':>30}  {'SDPA 1/sqrt(d)':>22}")
     for n in results["logsketch"]["eval"]:

@@ -15,7 +15,7 @@ pytest.importorskip("sklearn")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.parametrize("script, args", [("torch_attention_lm.py", ["--steps", "3"]),
+@pytest.mark.parametrize("script, args", [("torch_attention_lm.py", ["--steps", "3", "--eval-batches", "1"]),
                                           ("torch_mitchell_mlp.py", ["--steps", "5"])])
 def test_example_runs(script, args):
     import logsketch
