@@ -44,15 +44,17 @@ def _array(t):
     """A CPU tensor as a numpy view of its memory; a CUDA tensor as itself."""
     if t is None:
         return None
-    t = t.detach()
-    return t.numpy() if t.device.type == "cpu" else t
+    if t.requires_grad:
+        t = t.detach()
+    return t if t.is_cuda else t.numpy()
 
 
 def _tensor(x, like):
     """A numpy result as a tensor sharing its memory (a CUDA result as it is),
-    in ``like``'s dtype (the numpy API widens float16 in places)."""
-    t = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
-    return t if t.dtype == like.dtype else t.to(like.dtype)
+    in the dtype of ``like`` (a tensor or a dtype: the numpy API widens float16 in places)."""
+    t = torch.from_numpy(x) if type(x) is np.ndarray else x
+    dtype = like if isinstance(like, torch.dtype) else like.dtype
+    return t if t.dtype == dtype else t.to(dtype)
 
 
 def _lse_dtype(dtype):
@@ -97,8 +99,7 @@ def _check_float(x, name, device=None, dtype=None):
         raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
     if device is not None and x.device != device:
         raise ValueError(f"{name} must be on the same device as the first input ({device}); got {x.device}")
-    allowed = _CUDA_DTYPES if x.device.type == "cuda" else _CPU_DTYPES
-    if x.dtype not in allowed:
+    if x.dtype not in (_CUDA_DTYPES if x.is_cuda else _CPU_DTYPES):
         hint = " (the CPU kernels take no bfloat16: convert to float32)" if x.dtype == torch.bfloat16 else ""
         raise TypeError(f"{name} must be a float16, float32 or float64 tensor{hint}; got {x.dtype}")
     if dtype is not None and x.dtype != dtype:
@@ -127,8 +128,9 @@ def _check_int(x, name, low=0):
 
 def _check_qkv(q, k, v):
     _check_float(q, "q")
-    _check_float(k, "k", q.device, q.dtype)
-    _check_float(v, "v", q.device, q.dtype)
+    device = q.device
+    _check_float(k, "k", device, q.dtype)
+    _check_float(v, "v", device, q.dtype)
 
 
 def _scale_args(scale, base, min_scale):
@@ -167,7 +169,7 @@ def _attention_op(q: Tensor, k: Tensor, v: Tensor, kv_lengths: Optional[Tensor],
     out, lse = logsketch.attention(_array(q), _array(k), _array(v), causal=causal,
                                    scale=_scale_option(scale, scale_value), base=base, min_scale=min_scale,
                                    kv_lengths=_array(kv_lengths), return_lse=True)
-    return _tensor(out, q), _tensor(lse, q.new_empty((), dtype=_lse_dtype(q.dtype)))
+    return _tensor(out, q), _tensor(lse, _lse_dtype(q.dtype))
 
 
 @_attention_op.register_fake
@@ -280,7 +282,7 @@ def _attention_varlen_op(q: Tensor, k: Tensor, v: Tensor, cu_seqlens_q: Tensor, 
                                           _array(cu_seqlens_k), causal=causal,
                                           scale=_scale_option(scale, scale_value), base=base, min_scale=min_scale,
                                           return_lse=True)
-    return _tensor(out, q), _tensor(lse, q.new_empty((), dtype=_lse_dtype(q.dtype)))
+    return _tensor(out, q), _tensor(lse, _lse_dtype(q.dtype))
 
 
 @_attention_varlen_op.register_fake
