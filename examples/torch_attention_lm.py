@@ -130,6 +130,28 @@ def run(steps, seed=0, lengths=(TRAIN_N, 2 * TRAIN_N, 4 * TRAIN_N), log_every=0,
     return out
 
 
+def record(results, steps, seed):
+    """The run as a results file: one row per attention and copy length."""
+    rows = [{"attention": "entropy-invariant (logsketch)" if name == "logsketch" else "SDPA 1/sqrt(d)",
+             "copy_n": int(n), "sequence": 2 * int(n) + 1, "x_train_max": int(n) / TRAIN_N,
+             "loss": r["loss"], "accuracy": r["accuracy"]}
+            for name, res in results.items() for n, r in res["eval"].items()]
+    notes = [f"induction copy, vocab {VOCAB}, 2 layers, dim 64, 4 heads, rotary; trained {steps} steps "
+             f"(seed {seed}) at n in {TRAIN_N // 2}..{TRAIN_N}, base {2 * TRAIN_N + 1} for the entropy scale",
+             *(f"{name}: final training loss {res['final_train_loss']:.4f}, {res['train_seconds']:.0f} s"
+               for name, res in results.items())]
+    return {"benchmark": "torch_lm", "size": "default", "machine": {"cpu": _cpu(), "torch": torch.__version__},
+            "notes": notes, "rows": rows}
+
+
+def _cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300)
@@ -145,8 +167,8 @@ def main():
         print(f"{n:>6}  {a['loss']:>18.4f} / {a['accuracy']:.3f}  {b['loss']:>10.4f} / {b['accuracy']:.3f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"steps": args.steps, "seed": args.seed, "train_n": TRAIN_N, "results": results}, f, indent=2)
-
+            json.dump(record(results, args.steps, args.seed), f, indent=2)
+            f.write("\n")
 
 if __name__ == "__main__":
     main()
