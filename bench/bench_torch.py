@@ -21,6 +21,7 @@ Writes bench/results/<date>-<cpu>-torch.json (and a PNG of the ratios).
 from __future__ import annotations
 
 import math
+import os
 import time
 from functools import partial
 
@@ -167,6 +168,10 @@ def main():
         t_peer = median_time(case.run_peer, **timing)
         rows.append(result_row(case, t, t_peer, args.size))
         print(f"  measured {case.kernel} {case.size} vs {case.peer}: ratio {t_peer / t:.3g}", flush=True)
+    load = os.getloadavg()[0]
+    if load > 1.5 * (os.cpu_count() or 1) / 2:
+        notes.append(f"load average {load:.1f} on {os.cpu_count()} cores at the end: the machine was shared, "
+                     "times are noisy")
     report(rows, notes, args.size)
     print()
     for r in rows:
