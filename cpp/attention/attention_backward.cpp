@@ -12,8 +12,10 @@
 #include "attention_backward.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -68,9 +70,19 @@ class BackwardRunner {
 
     void run() {
         plan();
-        std::vector<T> partial(static_cast<std::size_t>(partial_size_));
-        partial_ = partial.data();
-        parallel_for(static_cast<std::int64_t>(tasks_.size()), [&](std::int64_t t) { run_task(tasks_[t]); });
+        // Not zeroed here: each task zeroes its own buffer (first touch on the thread that uses it).
+        const auto size = static_cast<std::size_t>(partial_size_);
+        const std::unique_ptr<T[]> partial(size > 0 ? new T[size] : nullptr);
+        partial_ = partial.get();
+        // Tasks are claimed one at a time, not in fixed shares: on a loaded
+        // machine a descheduled thread holds up one task, not its share of
+        // the call (docs/tuning.md).  Who runs a task does not change its bits.
+        const std::int64_t n = static_cast<std::int64_t>(tasks_.size());
+        const int threads = get_num_threads();
+        std::atomic<std::int64_t> next{0};
+        parallel_for(std::min<std::int64_t>(threads, n), [&](std::int64_t) {
+            for (std::int64_t t = next++; t < n && !cancellation_requested(); t = next++) run_task(tasks_[t]);
+        }, threads);
         if (!merges_.empty())
             parallel_for(static_cast<std::int64_t>(merges_.size()), [&](std::int64_t m) { merge(merges_[m]); });
     }

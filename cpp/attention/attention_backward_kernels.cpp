@@ -2,15 +2,16 @@
 // and compiled per SIMD level.
 //
 // One task is one (batch entry, kv head) over a range of keys, stepped in
-// blocks of kKeyBlock keys; each key block runs over the task's query rows in
-// blocks of kRowBlock.  Per (key block, row block) five small products, all
+// groups of kKeyGroup blocks of kKeyBlock keys; each group runs over the
+// task's query rows in blocks of kRowBlock, every key block of the group per
+// row block.  Per (key block, row block) five small products, all
 // of one shape (C += A B with B's rows contiguous, vectors along B's rows,
 // one broadcast element of A per row of the register tile):
 //   S = Qs K^T, P = exp2(S - lse2) masked, dV += P^T dO, dP = dO V^T,
 //   dS = P o (dP - delta), dK += dS^T Qs, dQ += dS K.
 // K and V are packed per key block (K^T and V^T for the scores, K's rows
 // padded for dQ), so every product's columns are whole vectors.  dK and dV
-// of a key block stay in cache over the row blocks; dQ accumulates in the
+// of a group stay in cache over the row blocks; dQ accumulates in the
 // driver's buffer.  Row blocks whose rows see no key of the block are
 // skipped (causal), and only blocks a row limit cuts are masked.
 #include "../simd/unit.hpp"
@@ -21,6 +22,7 @@
 #include <type_traits>
 
 #include "../runtime/scratch.hpp"
+#include "../runtime/thread_pool.hpp"
 #include "../simd/lanes.hpp"
 #include "attention_backward_kernels.hpp"
 #include "attention_lanes.hpp"
@@ -36,10 +38,13 @@ constexpr int kVecBytes = simd::Isa::vec_bytes;
 // accumulators (AVX-512: 24 of 32 registers; AVX2: 12 of 16).
 constexpr int kTileRows = kVecBytes >= 64 ? 6 : 4;
 constexpr int kTileVecs = kVecBytes >= 64 ? 4 : (kVecBytes >= 32 ? 3 : 4);
-// 64 keys x 64 rows: S and dP (2 x 16 KB in float32) stay in L1 beside a
-// panel of K; see docs/tuning.md, "CPU attention backward".
+// 64 keys x 64 rows: S and dP are 16 KiB each in float32; 32 rows or 128
+// keys were slower, 128 rows the same (docs/tuning.md, "CPU attention backward").
 constexpr int kKeyBlock = 64;
 constexpr int kRowBlock = 64;
+// Key blocks per pass over the rows: the rows' qs, dout and dq stream from
+// memory once per group (docs/tuning.md).
+constexpr int kKeyGroup = 4;
 
 // c[r * ldc + u * W + x] (+)= sum_k a[r * ams + k * aks] b[k * ldb + u * W + x], r < R, u < NV.
 template <class T, int W, int R, int NV>
@@ -175,6 +180,34 @@ std::int64_t* block_limits(const BackwardTask<T>& t, std::int64_t blocks) {
     return lim;
 }
 
+// The key blocks [j0, j0 + kKeyBlock) of a group, packed: K rows, K^T, V^T.
+template <class T>
+struct KeyBlock {
+    std::int64_t j0;
+    int bn;
+    T* kr;
+    T* kt;
+    T* vt;
+};
+
+// The five products of one (row block, key block) pair.
+template <class T>
+void block_pair(const BackwardTask<T>& t, std::int64_t r0, int bm, const KeyBlock<T>& kb, std::int64_t kend,
+                T* s, T* dpb) {
+    const std::int64_t dp = t.dp, dvp = t.dvp;
+    const T* qs = t.qs + r0 * dp;
+    const T* dout = t.dout + r0 * dvp;
+    T* dk = t.dk + (kb.j0 - t.kb) * dp;
+    T* dv = t.dv_ + (kb.j0 - t.kb) * dvp;
+    product<T>(bm, kKeyBlock, t.d, qs, dp, 1, kb.kt, kKeyBlock, s, kKeyBlock, false);
+    probabilities(t, r0, bm, kb.j0, kend, s);
+    product<T>(kb.bn, dvp, bm, s, 1, kKeyBlock, dout, dvp, dv, dvp, true);
+    product<T>(bm, kKeyBlock, t.dv, dout, dvp, 1, kb.vt, kKeyBlock, dpb, kKeyBlock, false);
+    score_grads(t, r0, bm, s, dpb);
+    product<T>(kb.bn, dp, bm, s, 1, kKeyBlock, qs, dp, dk, dp, true);
+    product<T>(bm, dp, kb.bn, s, kKeyBlock, 1, kb.kr, dp, t.dq + r0 * dp, dp, true);
+}
+
 template <class T>
 void backward_task(const BackwardTask<T>& t) {
     const std::int64_t dp = t.dp, dvp = t.dvp;
@@ -184,29 +217,31 @@ void backward_task(const BackwardTask<T>& t) {
     const std::int64_t* lim = block_limits(t, blocks);
     const std::int64_t nmax = blocks > 0 ? *std::max_element(lim, lim + blocks) : 0;
     const std::int64_t kend = std::min(t.ke, nmax);
-    T* kr = thread_scratch<T, 21>(static_cast<std::size_t>(kKeyBlock * dp));
-    T* kt = thread_scratch<T, 22>(static_cast<std::size_t>(dp * kKeyBlock));
-    T* vt = thread_scratch<T, 23>(static_cast<std::size_t>(dvp * kKeyBlock));
+    const std::int64_t packed = kKeyBlock * (2 * dp + dvp);
+    T* pack = thread_scratch<T, 21>(static_cast<std::size_t>(kKeyGroup * packed));
     T* s = thread_scratch<T, 24>(static_cast<std::size_t>(kRowBlock * kKeyBlock));
     T* dpb = thread_scratch<T, 25>(static_cast<std::size_t>(kRowBlock * kKeyBlock));
-    for (std::int64_t j0 = t.kb; j0 < kend; j0 += kKeyBlock) {
-        const int bn = static_cast<int>(std::min<std::int64_t>(kKeyBlock, kend - j0));
-        pack_keys(t, j0, bn, kr, kt, vt);
-        T* dk = t.dk + (j0 - t.kb) * dp;
-        T* dv = t.dv_ + (j0 - t.kb) * dvp;
+    KeyBlock<T> group[kKeyGroup];
+    for (std::int64_t g0 = t.kb; g0 < kend; g0 += kKeyGroup * kKeyBlock) {
+        if (cancellation_requested()) return;  // Ctrl-C: this call's results are thrown away
+        int ng = 0;
+        for (std::int64_t j0 = g0; j0 < kend && ng < kKeyGroup; j0 += kKeyBlock, ++ng) {
+            KeyBlock<T>& kb = group[ng];
+            kb.j0 = j0;
+            kb.bn = static_cast<int>(std::min<std::int64_t>(kKeyBlock, kend - j0));
+            kb.kr = pack + ng * packed;
+            kb.kt = kb.kr + kKeyBlock * dp;
+            kb.vt = kb.kt + kKeyBlock * dp;
+            pack_keys(t, j0, kb.bn, kb.kr, kb.kt, kb.vt);
+        }
+        // Row block outside, key blocks inside: a row block's qs, dout and dq
+        // are read once per group, not once per key block.  Each dk, dv row
+        // still sums over row blocks in order, each dq row over keys in order.
         for (std::int64_t blk = 0; blk < blocks; ++blk) {
-            if (lim[blk] <= j0) continue;  // no row of the block sees a key of this one
             const std::int64_t r0 = blk * kRowBlock;
             const int bm = static_cast<int>(std::min<std::int64_t>(kRowBlock, t.rows - r0));
-            const T* qs = t.qs + r0 * dp;
-            const T* dout = t.dout + r0 * dvp;
-            product<T>(bm, kKeyBlock, t.d, qs, dp, 1, kt, kKeyBlock, s, kKeyBlock, false);
-            probabilities(t, r0, bm, j0, kend, s);
-            product<T>(bn, dvp, bm, s, 1, kKeyBlock, dout, dvp, dv, dvp, true);
-            product<T>(bm, kKeyBlock, t.dv, dout, dvp, 1, vt, kKeyBlock, dpb, kKeyBlock, false);
-            score_grads(t, r0, bm, s, dpb);
-            product<T>(bn, dp, bm, s, 1, kKeyBlock, qs, dp, dk, dp, true);
-            product<T>(bm, dp, bn, s, kKeyBlock, 1, kr, dp, t.dq + r0 * dp, dp, true);
+            for (int x = 0; x < ng; ++x)
+                if (lim[blk] > group[x].j0) block_pair(t, r0, bm, group[x], kend, s, dpb);  // else: no row sees a key
         }
     }
 }

@@ -43,7 +43,8 @@ constexpr double exp2_taylor(int k) {
     return c;
 }
 
-// 2^x lane-wise, x <= 0 in every use (scores minus their running maximum).
+// 2^x lane-wise, x <= 0 in every use (scores minus their running maximum in
+// the forward, minus the row's lse in the backward).
 // x = r + f with r = round(x) (the 1.5 * 2^mantissa trick, which also leaves
 // r's integer in the low bits) and |f| <= 1/2; 2^f from a polynomial, 2^r
 // built in the exponent field.  float: Cephes exp2f's degree-6 minimax

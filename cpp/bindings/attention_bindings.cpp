@@ -246,8 +246,7 @@ void run_backward(attention::BackwardProblem& p, const BackwardOffsets& off) {
     attention::attention_backward(p);
 }
 
-// The arrays of a backward call: pointers and strides (element (h, i, c) of
-// entry b at off + h * strides[head] + i * strides[row]).
+// The data pointers of a backward call (strides and offsets are set by the caller).
 void point_arrays(attention::BackwardProblem& p, const py::array& dout, const py::array& q, const py::array& k,
                   const py::array& v, const py::array& out, const py::array& lse, py::array& dq, py::array& dk,
                   py::array& dv) {

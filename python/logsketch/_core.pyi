@@ -9,10 +9,14 @@ import numpy.typing
 def _rsvd_set_csr_gather_block_bytes(bytes: int) -> int: ...
 def attention(q: numpy.ndarray, k: numpy.ndarray, v: numpy.ndarray, out: numpy.ndarray, lse: numpy.ndarray | None, kv_lengths: numpy.ndarray | None, causal: bool, entropy: bool, log_base: float, min_factor: float, value: float) -> None:
     """Attention over (batch, heads, seq, head_dim) arrays into out (and lse)."""
+def attention_backward(dout: numpy.ndarray, q: numpy.ndarray, k: numpy.ndarray, v: numpy.ndarray, out: numpy.ndarray, lse: numpy.ndarray, dq: numpy.ndarray, dk: numpy.ndarray, dv: numpy.ndarray, kv_lengths: numpy.ndarray | None, causal: bool, entropy: bool, log_base: float, min_factor: float, value: float) -> None:
+    """Gradients of attention over (batch, heads, seq, head_dim) arrays into dq, dk, dv."""
 def attention_row_scale(entropy: bool, log_base: float, min_factor: float, value: float, n: int, d: int) -> float:
     """The kernels' lambda for a row that sees n >= 1 keys."""
 def attention_varlen(q: numpy.ndarray, k: numpy.ndarray, v: numpy.ndarray, cu_seqlens_q: numpy.ndarray, cu_seqlens_k: numpy.ndarray, out: numpy.ndarray, lse: numpy.ndarray | None, causal: bool, entropy: bool, log_base: float, min_factor: float, value: float) -> None:
     """Attention over packed (tokens, heads, head_dim) arrays with cumulative sequence offsets."""
+def attention_varlen_backward(dout: numpy.ndarray, q: numpy.ndarray, k: numpy.ndarray, v: numpy.ndarray, out: numpy.ndarray, lse: numpy.ndarray, cu_seqlens_q: numpy.ndarray, cu_seqlens_k: numpy.ndarray, dq: numpy.ndarray, dk: numpy.ndarray, dv: numpy.ndarray, causal: bool, entropy: bool, log_base: float, min_factor: float, value: float) -> None:
+    """Gradients of attention over packed (tokens, heads, head_dim) arrays into dq, dk, dv."""
 def blas() -> str:
     """The linked BLAS/LAPACK as it reports itself."""
 def detected_simd_level() -> str:
