@@ -37,6 +37,8 @@ def test_dry_run_collects_every_family_and_prints_the_plan(tmp_path):
         assert counts, run.stdout
         kept, total = map(int, counts.groups())
         assert 0 < kept < total
+    torch_run = re.search(r"^tests torch: (\d+)(?:/\d+)? tests? collected", run.stdout, re.M)  # the PyTorch layer
+    assert torch_run and int(torch_run.group(1)) > 0, run.stdout
     assert len(re.findall(r"^bench bench_\w+_gpu\.py: --help ok", run.stdout, re.M)) >= len(FAMILIES)
     assert "time plan" in run.stdout and "limit 480 s" in run.stdout
     assert not (tmp_path / "out").exists()  # a dry run writes nothing

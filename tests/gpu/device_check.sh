@@ -7,7 +7,7 @@
 #   2. build    `pip install --no-build-isolation` of this tree, CUDA modules
 #               for sm_90 only (LOGSKETCH_CUDA=ON, CMAKE_CUDA_ARCHITECTURES=90-real),
 #               Ninja with -j$JOBS (16); then cuobjdump --list-elf/--list-ptx
-#   3. tests    tests/gpu, one pytest run per family (never -x, so a failure
+#   3. tests    tests/gpu, one pytest run per family and one for the PyTorch layer (never -x, so a failure
 #               hides nothing in the other families), the covering subset of
 #               device_check.py (every kernel-selecting combination of dtype,
 #               head dim, causal, op, ..., and every pair of parameter values:
@@ -41,12 +41,12 @@
 #                                the longest CUDA job (mitchell_matmul.cu) ~12.  On
 #                                16 cores: max(19 s + links, 271 s / 16) ~ 30 s of
 #                                compiling, plus ~15 s configure and ~10 s pip.
-#   tests          4 x 25   4 x 90
+#   tests          5 x 25   5 x 90
 #   memcheck       4 x 15   4 x 60
 #   racecheck          30       90
 #   bench small    4 x 10   4 x 60
 #   bench full     4 x 20   4 x 120
-#   total            ~435   no step starts after 450 s, so the run ends by ~465 s
+#   total            ~460   no step starts after 450 s, so the run ends by ~465 s
 #
 # The build needs scikit-build-core, pybind11, scipy-openblas32, numpy, cmake,
 # ninja and nvcc.  The H200 image lacks scipy-openblas32 (a build and a run
@@ -96,16 +96,17 @@ per_test_timeout=60
 
 print_plan() {
   cat <<EOF
-time plan (s): env 5 (cap $cap_env) | build 120, predicted 60 (cap $cap_build) | tests 4 x 25 (cap $cap_tests each)
+time plan (s): env 5 (cap $cap_env) | build 120, predicted 60 (cap $cap_build) | tests 5 x 25 (cap $cap_tests each)
   | memcheck 4 x 15 (cap $cap_memcheck each) + racecheck 30 (cap $cap_racecheck)
   | bench small 4 x 10 (cap $cap_bench_small each) | bench full 4 x 20 (cap $cap_bench_full each)
-  | planned total ~435 s; no step starts after ${deadline_s} s; limit 480 s
+  | planned total ~460 s; no step starts after ${deadline_s} s; limit 480 s
 EOF
 }
 
-test_files() {  # the GPU test files of one family
+test_files() {  # the GPU test files of one family, or of the PyTorch layer ("torch")
   compgen -G "$here/test_$1*.py" | sort
 }
+test_groups=("${families[@]}" torch)  # one pytest run each
 
 export PYTHONPATH=$here${PYTHONPATH:+:$PYTHONPATH}  # -p device_check
 export python root jobs
@@ -117,7 +118,7 @@ if [ "$dry_run" = 1 ]; then
   status=0
   bash -n "$0" && echo "syntax: ok" || { echo "syntax: FAIL"; status=1; }
   "$python" -m py_compile "$here/device_check.py" && echo "device_check.py: compiles" || status=1
-  for fam in "${families[@]}"; do
+  for fam in "${test_groups[@]}"; do
     files=$(test_files "$fam")
     if [ -z "$files" ]; then
       echo "tests $fam: FAIL, no tests/gpu/test_$fam*.py"; status=1; continue
@@ -251,7 +252,7 @@ fi
 # 3. tests, one run per family, from outside the source tree's python/ folder
 timeout_arg=()
 "$python" -c "import pytest_timeout" 2>/dev/null && timeout_arg=(--timeout "$per_test_timeout")
-for fam in "${families[@]}"; do
+for fam in "${test_groups[@]}"; do
   # shellcheck disable=SC2046
   step "tests-$fam" "$cap_tests" tests "covering subset" -- "$python" -m pytest -q -rfEs -p device_check \
     -p no:cacheprovider "${timeout_arg[@]}" --junitxml "$work/junit-tests-$fam.xml" $(test_files "$fam")
