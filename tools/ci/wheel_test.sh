@@ -107,7 +107,7 @@ test_installed() {
 path = os.path.realpath(logsketch.__file__)
 assert path.startswith(os.path.realpath(sys.prefix) + os.sep), path
 print("logsketch", logsketch.__version__, "from", path)'
-    python -m pytest -q -p no:cacheprovider --rootdir "$copy" tests
+    python -m pytest -q -p no:cacheprovider --rootdir "$copy" -m "not slow" tests  # slow: run once, in the main job
     python -m logsketch info
   )
 }
