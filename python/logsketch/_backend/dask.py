@@ -1,5 +1,6 @@
 """What the families' dask modules share: the checks of a dask array and of
-its blocks, and a graph layer of one task per block.
+its blocks, and the dask array of a hand-built graph layer (tasks that need their
+block's index).
 
 Checks that need no data (2-D, known chunk sizes, a real dtype) run when the
 call is made; checks that need the data (a block's actual dtype, NaN or
@@ -48,12 +49,15 @@ def check_block_finite(block, name, block_id):
         raise ValueError(f"{name} block {tuple(block_id)} contains NaN or infinity")
 
 
-def array_from_tasks(prefix, tasks, chunks, dtype, dependencies, meta=None):
-    """A dask array whose block ``idx`` is computed by ``tasks[idx]`` (a (func, *args) tuple)."""
+def new_name(prefix):
+    """A fresh graph name: every call builds new tasks, never a stale cache hit."""
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def array_from_layer(name, layer, chunks, dtype, dependencies):
+    """The dask array of blocks ``(name, *idx)`` computed by the tasks in ``layer`` (which may hold more keys)."""
     import dask.array as da
     from dask.highlevelgraph import HighLevelGraph
 
-    name = f"{prefix}-{uuid.uuid4().hex}"  # every call builds new tasks: a fresh name, never a stale cache hit
-    layer = {(name, *idx): task for idx, task in tasks.items()}
     graph = HighLevelGraph.from_collections(name, layer, dependencies=dependencies)
-    return da.Array(graph, name, chunks=chunks, dtype=dtype, meta=meta)
+    return da.Array(graph, name, chunks=chunks, dtype=dtype, meta=np.empty((0,) * len(chunks), dtype=dtype))
