@@ -271,7 +271,7 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
     if where == "dask":
         from . import _dask
 
-        return _dask.project(X, data_spec(X.shape, n_components, kind, density, seed))
+        return _dask.project(X, n_components, kind, density, seed)
     if where == "cuda":
         from . import _cuda as backend
     else:

@@ -18,11 +18,13 @@ import numpy as np
 
 from .._backend.dask import check_array, check_block_dtype, dense_or_sparse
 from . import _cpu
+from ._spec import data_spec
 
 
-def project(X, spec):
-    """Y = X @ R.T lazily: a dask array with X's row chunks and one column chunk of ``spec.k``."""
+def project(X, n_components, kind, density, seed):
+    """Y = X @ R.T lazily: a dask array with X's row chunks and one column chunk of n_components."""
     dtype = check_array(X, "X", integers=False)
+    spec = data_spec(X.shape, n_components, kind, density, seed)
     declared = X.dtype
     if X.numblocks[1] > 1:
         X = X.rechunk({1: -1})

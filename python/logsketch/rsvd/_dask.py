@@ -137,7 +137,8 @@ def _gram(y, t):
 
 def _column_sums(a, r, c, ctx):
     a = _block(a, r, c, ctx)
-    return np.asarray(a.sum(axis=0), dtype=np.float64).reshape(1, -1)
+    sums = a.astype(np.float64).sum(axis=0) if issparse(a) else a.sum(axis=0, dtype=np.float64)  # scipy sums in a's dtype
+    return np.asarray(sums).reshape(1, 1, -1)
 
 
 def _largest(y, t):
@@ -358,6 +359,8 @@ def factor(A, spec, mean=None):
     panel = _orthonormalize_panel(Y, how)
     Bt = _apply_t(A, ctx, panel, mean)  # B^T = A^T Q, n x l
     Ub, S, Vt = np.linalg.svd(Bt.T, full_matrices=False)
+    if not (np.isfinite(S).all() and np.isfinite(Vt).all()):
+        raise _overflowed(dtype)
     t = np.ascontiguousarray(Ub[:, : spec.k], dtype=dtype)
     S = np.ascontiguousarray(S[: spec.k], dtype=dtype)
     Vt = np.ascontiguousarray(Vt[: spec.k], dtype=dtype)
