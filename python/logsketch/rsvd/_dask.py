@@ -17,8 +17,8 @@ A (m x n) is chunked along rows, and optionally along columns.  Per step:
   reduction): n x l, on the driver, where Z is normalized with the chosen
   normalizer.  Y = A Z: Z's row slice is the only data sent to a task.
 - The final basis: Cholesky QR until a pass needs no shift, then once more,
-  kept if orthonormal to 100 l eps, else TSQR; B^T = A^T Q and its SVD on the
-  driver; U = Q Ub[:, :k] lazy, from the persisted Y; signs flipped as
+  kept if orthonormal to 100 l eps, else TSQR; B^T = A^T Q, and B's SVD on the
+  driver through a QR of B^T and the SVD of the l x l R; U = Q Ub[:, :k] lazy, from the persisted Y; signs flipped as
   in memory (a reduction over U's blocks finds each column's largest entry).
 
 A is never gathered: a task holds one block, the block's slice of Z or
@@ -337,6 +337,20 @@ def _flip_signs(panel, t, Vt):
     return t * signs, Vt * signs[:, None]
 
 
+def _small_svd(Bt, k):
+    """Ub[:, :k], S[:k], Vb^T[:k] of B = Bt^T (l x n) through Bt = Q2 R and the SVD of the l x l R^T.
+
+    As in memory, the tall n x l factor goes through a QR (Householder here)
+    and only the l x l R through the SVD: an SVD of the wide B itself was
+    several times slower (one LAPACK call, single-threaded).
+    """
+    Q2, R = np.linalg.qr(Bt)
+    if not np.isfinite(R).all():  # LAPACK's SVD may not return on non-finite input
+        raise _overflowed(Bt.dtype)
+    Ur, S, Vrt = np.linalg.svd(R.T)
+    return Ur[:, :k], S[:k], Vrt[:k] @ Q2.T
+
+
 def factor(A, spec, mean=None):
     """U (lazy dask array, A's row chunks), S, Vt (ndarrays) of A, or of A - 1 mean^T when mean (n,) is given."""
     ctx = _context(A, spec)
@@ -358,12 +372,12 @@ def factor(A, spec, mean=None):
         Y = _panel(A, ctx, Z, shift(Z)).persist()
     panel = _orthonormalize_panel(Y, how)
     Bt = _apply_t(A, ctx, panel, mean)  # B^T = A^T Q, n x l
-    Ub, S, Vt = np.linalg.svd(Bt.T, full_matrices=False)
+    Ub, S, Vt = _small_svd(Bt, spec.k)
     if not (np.isfinite(S).all() and np.isfinite(Vt).all()):
         raise _overflowed(dtype)
-    t = np.ascontiguousarray(Ub[:, : spec.k], dtype=dtype)
-    S = np.ascontiguousarray(S[: spec.k], dtype=dtype)
-    Vt = np.ascontiguousarray(Vt[: spec.k], dtype=dtype)
+    t = np.ascontiguousarray(Ub, dtype=dtype)
+    S = np.ascontiguousarray(S, dtype=dtype)
+    Vt = np.ascontiguousarray(Vt, dtype=dtype)
     if spec.flip_sign:
         t, Vt = _flip_signs(panel, t, Vt)
     Yq, t0 = panel
