@@ -70,6 +70,9 @@ def test_sparse_chunks_centered(dtype):
     D = da.from_array(S.toarray(), chunks=(150, 40)).map_blocks(sparse.csr_matrix, dtype=dtype)
     mean = _dask.column_mean(D)
     np.testing.assert_allclose(mean, np.asarray(S.astype(np.float64).mean(axis=0)).ravel(), rtol=1e-12)
+    mean2, total = _dask.column_moments(D, True)
+    dense = S.toarray().astype(np.float64)
+    assert np.array_equal(mean2, mean) and np.isclose(total, ((dense - dense.mean(axis=0)) ** 2).sum() / 599, rtol=1e-12)
     spec = resolve(S.shape, K, 10, 4, "auto", False, True, "gaussian", 0)
     U, s, Vt = _dask.factor(_dask.as_input(D), spec, mean.astype(dtype))
     assert sparse.issparse(D.blocks[0, 0].compute())  # the input stays sparse: centering is implicit

@@ -135,12 +135,6 @@ def _gram(y, t):
     return (q.T @ q)[None]
 
 
-def _column_sums(a, r, c, ctx):
-    a = _block(a, r, c, ctx)
-    sums = a.astype(np.float64).sum(axis=0) if issparse(a) else a.sum(axis=0, dtype=np.float64)  # scipy sums in a's dtype
-    return np.asarray(sums).reshape(1, 1, -1)
-
-
 def _largest(y, t):
     """Per column of U_r = Y_r t: the largest |entry| (first on ties) and its value, (1, 2, k)."""
     u = y @ t
@@ -206,15 +200,37 @@ def _gram_of(Y, t):
     return _per_row_block(Y, _gram, t, ((l,), (l,)), Y.dtype).sum(axis=0).compute()
 
 
-def column_mean(A):
-    """The column means of a dask array A (float64 ndarray (n,)): one pass, a dask reduction."""
+def _column_sums(a, r, c, ctx):
+    """(1, 2, n_c): the block's column sums and sums of squares, in float64."""
+    a = _block(a, r, c, ctx)
+    a = a.astype(np.float64) if issparse(a) else np.asarray(a, dtype=np.float64)  # scipy sums in a's dtype
+    squares = a.multiply(a) if issparse(a) else a * a
+    return np.vstack([np.asarray(a.sum(axis=0)).ravel(), np.asarray(squares.sum(axis=0)).ravel()])[None]
+
+
+def _column_totals(A):
     A = as_input(A)
     ctx = _Blocks(A.dtype, check_array(A, "A", integers=True), None, (0,) * A.numblocks[1])
     name = new_name("logsketch-colsum")
     layer = {(name, r, 0, c): (_column_sums, (A.name, r, c), r, c, ctx)
              for r in range(A.numblocks[0]) for c in range(A.numblocks[1])}
-    sums = array_from_layer(name, layer, ((1,) * A.numblocks[0], (1,), A.chunks[1]), np.float64, [A])
-    return sums.sum(axis=0).compute().ravel() / max(A.shape[0], 1)
+    sums = array_from_layer(name, layer, ((1,) * A.numblocks[0], (2,), A.chunks[1]), np.float64, [A])
+    return sums.sum(axis=0).compute()
+
+
+def column_mean(A):
+    """The column means of a dask array A (float64 ndarray (n,)): one pass, a dask reduction."""
+    return _column_totals(A)[0] / max(A.shape[0], 1)
+
+
+def column_moments(A, center):
+    """(mean, total variance) of A's columns in one pass, as the estimators compute them in memory:
+    the variance with ddof=1 when centering (PCA), 0 otherwise."""
+    sums, squares = _column_totals(A)
+    m = A.shape[0]
+    mean = sums / max(m, 1)
+    total = float((squares - m * mean**2).sum())
+    return mean, total / max(m - (1 if center and m > 1 else 0), 1)
 
 
 # --------------------------------------------------------------------------- normalization
