@@ -80,3 +80,13 @@ def test_errors():
     Y = logsketch.jl_project(mixed, 4)  # lazy: the block is found when computed
     with pytest.raises(TypeError, match=r"X block \(3, 0\) has dtype float32"):
         Y.compute()
+
+
+def test_nothing_broadcast():
+    """The graph carries the seed, not R: pickled, it is far smaller than R (512 x 5000 float32 = 10 MB)."""
+    import pickle
+
+    X = da.zeros((1000, 5000), chunks=(250, 5000), dtype=np.float32)
+    for kind in KINDS:
+        Y = logsketch.jl_project(X, 512, kind=kind, seed=1)
+        assert len(pickle.dumps(dict(Y.__dask_graph__()))) < 100_000
