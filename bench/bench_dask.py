@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import resource
 import threading
@@ -273,6 +274,8 @@ def main():
     parser.add_argument("--size", choices=sorted(SIZES), default="default")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--skip-out-of-core", action="store_true")
+    parser.add_argument("--out-of-core-only", action="store_true",
+                        help="run only the out-of-core case and add it to the JSON at --out (which must exist)")
     parser.add_argument("--note", action="append", default=[], help="a note recorded with the run (e.g. load)")
     args = parser.parse_args()
     cfg = SIZES[args.size]
@@ -282,6 +285,12 @@ def main():
     warnings.filterwarnings("ignore", message=".*Sending large graph.*")
     notes = list(args.note) + (["--size small: targets shown, not enforced"] if small else [])
     info["load_average_at_start"] = os.getloadavg()
+    if args.out_of_core_only:
+        record = json.loads(args.out.read_text())
+        record["out_of_core"] = dict(out_of_core(cfg), load_average=[info["load_average_at_start"], os.getloadavg()])
+        write_json(args.out, record)
+        print("out of core:", record["out_of_core"])
+        return
     rows, scaling = [], {}
     for workers in (2, 1):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
