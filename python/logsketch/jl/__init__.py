@@ -219,11 +219,14 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
 
     Parameters
     ----------
-    X : array_like (n_samples, n_features) or scipy.sparse matrix/array
+    X : array_like (n_samples, n_features), scipy.sparse matrix/array, or dask array
         float32 or float64 (float16 is widened to float32; a documented copy);
         C or Fortran order or any strides.  Sparse input of any format is
         converted to CSR with sorted indices (a copy unless it already is).
-        n_samples may be 0.
+        n_samples may be 0.  A dask array (dense or scipy.sparse chunks, known
+        chunk sizes) gives a lazy dask array with X's row chunks, bit-identical
+        to the call on ``X.compute()``; column chunks are joined per row block
+        (see logsketch/jl/_dask.py and docs/scale-out.md).
     n_components : int
         k, in [1, 2**32); for ``kind="srht"`` at most n_features rounded up to
         a power of two.
@@ -264,7 +267,12 @@ def jl_project(X, n_components, *, kind="gaussian", density="auto", seed=0):
             flags = X.flags
             if flags.aligned and flags.c_contiguous:
                 return _cpu.project_dense(X, data_spec(X.shape, n_components, kind, density, seed))
-    if backend_of(X) == "cuda":
+    where = backend_of(X)
+    if where == "dask":
+        from . import _dask
+
+        return _dask.project(X, n_components, kind, density, seed)
+    if where == "cuda":
         from . import _cuda as backend
     else:
         backend = _cpu

@@ -58,7 +58,13 @@ def randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto", normaliz
         CSR and CSC are used as they are (other formats are converted to CSR,
         duplicates summed); the core builds the CSR of the transpose once
         (one more copy of the nonzeros) and never densifies.  CUDA arrays
-        (torch, CuPy) run on the GPU when logsketch._cuda is built.
+        (torch, CuPy) run on the GPU when logsketch._cuda is built.  A dask
+        array (dense or scipy.sparse chunks, chunked along rows and/or
+        columns) is factored block by block without gathering it: U comes
+        back as a lazy dask array with A's row chunks, S and Vt as ndarrays;
+        A's column space is always sketched (``transpose`` is ignored), and
+        NaN or infinity is reported with its block when computed
+        (logsketch/rsvd/_dask.py, docs/scale-out.md).
     n_components : int
         k, in [1, min(m, n)].
     n_oversamples : int, default 10
@@ -142,7 +148,13 @@ def randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto", normaliz
     True
     """
     args = (n_components, n_oversamples, n_iter, normalizer, transpose, flip_sign, sketch, seed)
-    if backend_of(A) == "cuda":
+    where = backend_of(A)
+    if where == "dask":
+        from . import _dask
+
+        a = _dask.as_input(A)
+        return _dask.factor(a, resolve(a.shape, *args))
+    if where == "cuda":
         from . import _cuda
 
         a = _cuda.as_input(A)

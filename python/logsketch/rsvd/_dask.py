@@ -1,0 +1,402 @@
+"""The randomized SVD of a dask array: the in-memory algorithm, step for step, across blocks.
+
+A (m x n) is chunked along rows, and optionally along columns.  Per step:
+
+- Y = A Omega: each task sketches its block with Omega's rows regenerated from
+  the seed (the JL kernel on a block of whole rows; the block's columns of the
+  materialized l x n matrix, cached once per process, on a column chunk):
+  nothing is broadcast.  Partial products of a row block's column chunks are
+  summed in the order of the chunks.  Y (m x l) is persisted on the workers.
+- normalize(Y): Cholesky QR through the Gram matrix G = sum_r Y_r^T Y_r (a
+  dask reduction), R factored on the driver with the in-memory path's shift
+  rule (shifted when G is not positive definite, a second pass then, TSQR
+  when even that fails), Y R^-1 applied lazily inside the next product.
+  "qr" and "lu" use dask's TSQR (Householder per block), "none" a
+  power-of-two rescaling.
+- Z = A^T Q: per block A_rc^T Q_r, summed over the row blocks (a dask tree
+  reduction): n x l, on the driver, where Z is normalized with the chosen
+  normalizer.  Y = A Z: Z's row slice is the only data sent to a task.
+- The final basis: Cholesky QR until a pass needs no shift, then once more,
+  kept if orthonormal to 100 l eps, else TSQR; B^T = A^T Q, and B's SVD on the
+  driver through a QR of B^T and the SVD of the l x l R; U = Q Ub[:, :k] lazy, from the persisted Y; signs flipped as
+  in memory (a reduction over U's blocks finds each column's largest entry).
+
+A is never gathered: a task holds one block, the block's slice of Z or
+Omega (at most l x n), and one row block of Y.  With ``mean`` the factored
+matrix is A - 1 mean^T, implicitly: A Z - 1 (mean^T Z) and
+A^T Q - mean (1^T Q), so sparse blocks stay sparse.
+
+The sketch is always of A's column space (the distributed side stays the
+row side): ``spec.transpose`` is ignored and the sparse sketch's density is
+1/sqrt(n).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._backend.dask import (array_from_layer, check_array, check_block_dtype, check_block_finite,
+                             dense_or_sparse, new_name)
+from .._validate import issparse
+from ..jl import _cpu as _jl_cpu
+from ..jl._spec import matrix_spec
+from ..jl._spec import resolve_density
+
+
+def as_input(A):
+    """A as given, after the checks that need no computing (2-D, known chunks, a real dtype)."""
+    check_array(A, "A", integers=True)
+    return A
+
+
+def _overflowed(dtype):
+    hint = " or pass float64" if dtype == np.float32 else ""
+    return OverflowError(f"the factorization overflowed {dtype}: A's entries are too large; scale A down{hint}")
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """What a block's task needs to know of the whole: dtypes, the sketch, the column offsets."""
+
+    declared: np.dtype
+    dtype: np.dtype
+    sketch: object  # the JL MatrixSpec of Omega^T (l x n)
+    col_starts: tuple
+
+    @property
+    def whole_rows(self):
+        return len(self.col_starts) == 1
+
+
+def _block(a, r, c, ctx):
+    check_block_dtype(a, "A", (r, c), ctx.declared)
+    return dense_or_sparse(a, "A", integers=True, formats=("csr", "csc"))
+
+
+def _dense(x):
+    return x.toarray() if issparse(x) else np.asarray(x)
+
+
+@functools.lru_cache(maxsize=2)
+def _omega_rows(sketch, dtype):
+    """Omega^T (l x n), materialized once per process for column-chunked blocks: O(l n) memory."""
+    return _jl_cpu.components(sketch, dtype)
+
+
+# --------------------------------------------------------------------------- block tasks
+
+
+def _sketch_part(a, r, c, ctx):
+    """A_rc Omega_c; NaN or infinity in the block is an error naming it."""
+    a = _block(a, r, c, ctx)
+    if ctx.sketch.kind == "sparse":  # skips entries: scan the block itself, as in memory
+        check_block_finite(a, "A", (r, c))
+    if ctx.whole_rows:
+        part = _jl_cpu.project(a.tocsr() if issparse(a) else a, ctx.sketch)
+    else:
+        c0 = ctx.col_starts[c]
+        rows = _omega_rows(ctx.sketch, ctx.dtype)[:, c0 : c0 + a.shape[1]]
+        part = np.ascontiguousarray(_dense(rows @ a.T).T, dtype=ctx.dtype)
+    if not np.isfinite(part).all():
+        check_block_finite(a, "A", (r, c))
+        raise _overflowed(ctx.dtype)
+    return part
+
+
+def _apply_part(a, z, r, c, ctx):
+    """A_rc Z_c."""
+    return np.asarray(_block(a, r, c, ctx) @ z, dtype=ctx.dtype)
+
+
+def _row_sum(parts, shift):
+    """Y_r = sum of the row block's partial products, in chunk order, minus 1 shift^T when centering."""
+    y = parts[0].copy() if len(parts) > 1 or shift is not None else parts[0]
+    for p in parts[1:]:
+        y += p
+    if shift is not None:
+        y -= shift
+    return y
+
+
+def _apply_t_part(a, y, t, mean, r, c, ctx):
+    """(A_rc - 1 mean_c^T)^T Q_r with Q_r = Y_r T: one (1, n_c, l) term of A^T Q."""
+    q = y if t is None else y @ t
+    w = np.asarray(_block(a, r, c, ctx).T @ q, dtype=ctx.dtype)
+    if mean is not None:
+        w -= np.outer(mean, q.sum(axis=0))
+    return w[None]
+
+
+def _gram(y, t):
+    q = y if t is None else y @ t
+    return (q.T @ q)[None]
+
+
+def _largest(y, t):
+    """Per column of U_r = Y_r t: the largest |entry| (first on ties) and its value, (1, 2, k)."""
+    u = y @ t
+    at = np.argmax(np.abs(u), axis=0)
+    value = u[at, np.arange(u.shape[1])]
+    return np.stack([np.abs(value), value])[None]
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+def _context(A, spec):
+    declared = A.dtype
+    dtype = check_array(A, "A", integers=True)
+    n = A.shape[1]
+    sketch = matrix_spec(spec.l, n, spec.sketch, resolve_density("auto", n), spec.seed)
+    starts = tuple(int(s) for s in np.cumsum((0,) + A.chunks[1][:-1]))
+    return _Blocks(declared, dtype, sketch, starts)
+
+
+def _panel(A, ctx, z, shift):
+    """Y = A Z (z an n x l ndarray) or A Omega (z None), minus 1 shift^T: a dask array of A's row chunks."""
+    name, parts = new_name("logsketch-panel"), new_name("logsketch-part")
+    l = ctx.sketch.k  # noqa: E741
+    layer = {}
+    for c, c0 in enumerate(ctx.col_starts):
+        if z is not None:
+            layer[(name + "-z", c)] = z[c0 : c0 + A.chunks[1][c]]
+    for r in range(A.numblocks[0]):
+        for c in range(A.numblocks[1]):
+            if z is None:
+                layer[(parts, r, c)] = (_sketch_part, (A.name, r, c), r, c, ctx)
+            else:
+                layer[(parts, r, c)] = (_apply_part, (A.name, r, c), (name + "-z", c), r, c, ctx)
+        layer[(name, r, 0)] = (_row_sum, [(parts, r, c) for c in range(A.numblocks[1])], shift)
+    return array_from_layer(name, layer, (A.chunks[0], (l,)), ctx.dtype, [A])
+
+
+def _apply_t(A, ctx, panel, mean):
+    """A^T Q (n x l ndarray) for the panel Q = Y T (Y persisted, T None or l x l), minus mean (1^T Q)."""
+    Y, t = panel
+    name = new_name("logsketch-apply-t")
+    layer = {}
+    for r in range(A.numblocks[0]):
+        for c, c0 in enumerate(ctx.col_starts):
+            mu = None if mean is None else mean[c0 : c0 + A.chunks[1][c]]
+            layer[(name, r, c, 0)] = (_apply_t_part, (A.name, r, c), (Y.name, r, 0), t, mu, r, c, ctx)
+    chunks = ((1,) * A.numblocks[0], A.chunks[1], (Y.shape[1],))
+    W = array_from_layer(name, layer, chunks, ctx.dtype, [A, Y]).sum(axis=0).compute()
+    if not np.isfinite(W).all():
+        raise _overflowed(ctx.dtype)
+    return W
+
+
+def _per_row_block(Y, func, t, chunks, dtype):
+    name = new_name("logsketch-rows")
+    layer = {(name, r, 0, 0): (func, (Y.name, r, 0), t) for r in range(Y.numblocks[0])}
+    return array_from_layer(name, layer, ((1,) * Y.numblocks[0],) + chunks, dtype, [Y])
+
+
+def _gram_of(Y, t):
+    l = Y.shape[1]  # noqa: E741
+    return _per_row_block(Y, _gram, t, ((l,), (l,)), Y.dtype).sum(axis=0).compute()
+
+
+def _column_sums(a, r, c, ctx):
+    """(1, 2, n_c): the block's column sums and sums of squares, in float64."""
+    a = _block(a, r, c, ctx)
+    a = a.astype(np.float64) if issparse(a) else np.asarray(a, dtype=np.float64)  # scipy sums in a's dtype
+    squares = a.multiply(a) if issparse(a) else a * a
+    return np.vstack([np.asarray(a.sum(axis=0)).ravel(), np.asarray(squares.sum(axis=0)).ravel()])[None]
+
+
+def _column_totals(A):
+    A = as_input(A)
+    ctx = _Blocks(A.dtype, check_array(A, "A", integers=True), None, (0,) * A.numblocks[1])
+    name = new_name("logsketch-colsum")
+    layer = {(name, r, 0, c): (_column_sums, (A.name, r, c), r, c, ctx)
+             for r in range(A.numblocks[0]) for c in range(A.numblocks[1])}
+    sums = array_from_layer(name, layer, ((1,) * A.numblocks[0], (2,), A.chunks[1]), np.float64, [A])
+    return sums.sum(axis=0).compute()
+
+
+def column_mean(A):
+    """The column means of a dask array A (float64 ndarray (n,)): one pass, a dask reduction."""
+    return _column_totals(A)[0] / max(A.shape[0], 1)
+
+
+def column_moments(A, center):
+    """(mean, total variance) of A's columns in one pass, as the estimators compute them in memory:
+    the variance with ddof=1 when centering (PCA), 0 otherwise."""
+    sums, squares = _column_totals(A)
+    m = A.shape[0]
+    mean = sums / max(m, 1)
+    total = float((squares - m * mean**2).sum())
+    return mean, total / max(m - (1 if center and m > 1 else 0), 1)
+
+
+# --------------------------------------------------------------------------- normalization
+
+
+def _cholesky(G, rows):
+    """(R, state): R upper triangular with R^T R = G, or G + s I (shifted Cholesky QR, the in-memory rule)."""
+    import scipy.linalg
+
+    if not np.isfinite(G).all():
+        return None, "failed"
+    try:
+        return scipy.linalg.cholesky(G, lower=False, check_finite=False), "ok"
+    except np.linalg.LinAlgError:
+        pass
+    l = G.shape[0]  # noqa: E741
+    eps, trace = np.finfo(G.dtype).eps, float(np.trace(G))
+    most = 11.0 * (rows * l + l * (l + 1)) * eps * trace
+    if not (most > 0 and np.isfinite(most)):
+        return None, "failed"
+    shift = (l + 1) * eps * trace
+    while True:
+        shift = min(shift, most)
+        try:
+            return scipy.linalg.cholesky(G + shift * np.eye(l, dtype=G.dtype), lower=False, check_finite=False), "shifted"
+        except np.linalg.LinAlgError:
+            if shift >= most:
+                return None, "failed"
+            shift *= 10
+
+
+def _inverse_upper(R):
+    import scipy.linalg
+
+    return scipy.linalg.solve_triangular(R, np.eye(R.shape[0], dtype=R.dtype), lower=False)
+
+
+def _normalize_local(X, how):
+    """The in-memory normalizers on the driver's n x l panel."""
+    import scipy.linalg
+
+    if how == "none":
+        most = float(np.abs(X).max())
+        return X if not (most > 0 and np.isfinite(most)) else np.ldexp(X, -np.frexp(most)[1]).astype(X.dtype)
+    if how == "lu":
+        return scipy.linalg.lu(X, permute_l=True, check_finite=False)[0].astype(X.dtype)
+    if how == "cholqr":
+        for _ in range(2):
+            R, state = _cholesky(X.T @ X, X.shape[0])
+            if state == "failed":
+                break
+            X = X @ _inverse_upper(R)
+            if state == "ok":
+                return X
+    return np.linalg.qr(X)[0]
+
+
+def _tsqr(Y, t):
+    import dask.array as da
+
+    Q = Y if t is None else Y.map_blocks(np.matmul, t, dtype=Y.dtype)
+    return da.linalg.tsqr(Q)[0].persist(), None
+
+
+def _cholqr_passes(Y, t, passes):
+    """Cholesky QR passes on Y t until one needs no shift: (t, True) then, (t, False) when none did."""
+    for _ in range(passes):
+        R, state = _cholesky(_gram_of(Y, t), Y.shape[0])
+        if state == "failed":
+            return t, False
+        inverse = _inverse_upper(R)
+        t = inverse if t is None else t @ inverse
+        if state == "ok":
+            return t, True
+    return t, False
+
+
+def _normalize_panel(Y, how):
+    """A well-conditioned basis of Y's span, as (Y, T) for Y T lazily, or (Q, None)."""
+    if how == "none":
+        import dask.array as da
+
+        most = float(da.absolute(Y).max().compute())
+        if not (most > 0 and np.isfinite(most)):
+            return Y, None
+        return Y, np.ldexp(np.eye(Y.shape[1], dtype=Y.dtype), -np.frexp(most)[1])
+    if how == "cholqr":
+        t, ok = _cholqr_passes(Y, None, 2)
+        if ok:
+            return Y, t
+        return _tsqr(Y, t)
+    return _tsqr(Y, None)  # "qr", and "lu": no distributed P L, Householder keeps the same span
+
+
+def _orthonormalize_panel(Y, how):
+    """An orthonormal basis of Y's span: CholQR2 (shifted CholQR3) checked to 100 l eps, else TSQR."""
+    if how == "cholqr":
+        t, ok = _cholqr_passes(Y, None, 2)
+        if ok:
+            t, ok = _cholqr_passes(Y, t, 1)
+        if ok:
+            l = Y.shape[1]  # noqa: E741
+            off = np.abs(_gram_of(Y, t) - np.eye(l, dtype=Y.dtype)).max()
+            if off <= 100 * l * np.finfo(Y.dtype).eps:
+                return Y, t
+    return _tsqr(Y, None)
+
+
+# --------------------------------------------------------------------------- the factorization
+
+
+def _flip_signs(panel, t, Vt):
+    """Each column of U = panel t with its largest |entry| positive (first on ties), as in memory."""
+    Y, t0 = panel
+    tu = t if t0 is None else t0 @ t
+    k = tu.shape[1]
+    found = _per_row_block(Y, _largest, tu, ((2,), (k,)), Y.dtype).compute()
+    block = np.argmax(found[:, 0, :], axis=0)  # the first block holding the largest
+    signs = np.where(found[block, 1, np.arange(k)] < 0, -1, 1).astype(Y.dtype)
+    return t * signs, Vt * signs[:, None]
+
+
+def _small_svd(Bt, k):
+    """Ub[:, :k], S[:k], Vb^T[:k] of B = Bt^T (l x n) through Bt = Q2 R and the SVD of the l x l R^T.
+
+    As in memory, the tall n x l factor goes through a QR (Householder here)
+    and only the l x l R through the SVD: an SVD of the wide B itself was
+    several times slower (one LAPACK call, single-threaded).
+    """
+    Q2, R = np.linalg.qr(Bt)
+    if not np.isfinite(R).all():  # LAPACK's SVD may not return on non-finite input
+        raise _overflowed(Bt.dtype)
+    Ur, S, Vrt = np.linalg.svd(R.T)
+    return Ur[:, :k], S[:k], Vrt[:k] @ Q2.T
+
+
+def factor(A, spec, mean=None):
+    """U (lazy dask array, A's row chunks), S, Vt (ndarrays) of A, or of A - 1 mean^T when mean (n,) is given."""
+    ctx = _context(A, spec)
+    dtype = ctx.dtype
+    if mean is not None:
+        mean = np.ascontiguousarray(mean, dtype=dtype)
+    how = spec.normalizer
+
+    def shift(z):  # mean^T Z, or mean^T Omega for z None
+        if mean is None:
+            return None
+        if z is None:
+            return _jl_cpu.project(mean[None], ctx.sketch)[0]
+        return mean @ z
+
+    Y = _panel(A, ctx, None, shift(None)).persist()
+    for _ in range(spec.n_iter):
+        Z = _normalize_local(_apply_t(A, ctx, _normalize_panel(Y, how), mean), how)
+        Y = _panel(A, ctx, Z, shift(Z)).persist()
+    panel = _orthonormalize_panel(Y, how)
+    Bt = _apply_t(A, ctx, panel, mean)  # B^T = A^T Q, n x l
+    Ub, S, Vt = _small_svd(Bt, spec.k)
+    if not (np.isfinite(S).all() and np.isfinite(Vt).all()):
+        raise _overflowed(dtype)
+    t = np.ascontiguousarray(Ub, dtype=dtype)
+    S = np.ascontiguousarray(S, dtype=dtype)
+    Vt = np.ascontiguousarray(Vt, dtype=dtype)
+    if spec.flip_sign:
+        t, Vt = _flip_signs(panel, t, Vt)
+    Yq, t0 = panel
+    tu = t if t0 is None else (t0 @ t).astype(dtype)
+    U = Yq.map_blocks(np.matmul, tu, chunks=(Yq.chunks[0], (spec.k,)), dtype=dtype)
+    return U, S, np.ascontiguousarray(Vt)
