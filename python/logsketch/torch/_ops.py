@@ -81,7 +81,7 @@ def _plain(*tensors):
     for t in tensors:
         if t is None:
             continue
-        if type(t) is not Tensor or t.device.type != "cpu" or (grad and t.requires_grad) or _is_wrapped(t):
+        if type(t) is not Tensor or not t.is_cpu or (grad and t.requires_grad) or _is_wrapped(t):
             return False
     return True
 
@@ -128,7 +128,8 @@ def _check_int(x, name, low=0):
 
 def _check_qkv(q, k, v):
     _check_float(q, "q")
-    device = q.device
+    cpu = q.is_cpu and isinstance(k, Tensor) and k.is_cpu and isinstance(v, Tensor) and v.is_cpu
+    device = None if cpu else q.device  # one CPU: no device objects to compare
     _check_float(k, "k", device, q.dtype)
     _check_float(v, "v", device, q.dtype)
 
@@ -383,7 +384,15 @@ def attention(q, k, v, causal=False, scale="entropy", base=512, min_scale=None, 
     _check_qkv(q, k, v)
     kv_lengths = _check_index(kv_lengths, "kv_lengths", q.device)
     scale, value, base, min_scale = _scale_args(scale, base, min_scale)
-    op = _direct(_attention_op) if _plain(q, k, v, kv_lengths) else _attention_op
+    if _plain(q, k, v, kv_lengths):
+        if not return_lse:  # no gradient to come: lse is not needed
+            out = logsketch.attention(q.numpy(), k.numpy(), v.numpy(), causal=bool(causal),
+                                      scale=_scale_option(scale, value), base=base, min_scale=min_scale,
+                                      kv_lengths=_array(kv_lengths))
+            return _tensor(out, q)
+        op = _direct(_attention_op)
+    else:
+        op = _attention_op
     out, lse = op(q, k, v, kv_lengths, bool(causal), scale, value, base, min_scale)
     return (out, lse) if return_lse else out
 
