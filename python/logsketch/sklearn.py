@@ -14,7 +14,9 @@ They are drop-ins for scikit-learn's ``GaussianRandomProjection`` /
 tests of those estimators run against them (tests/sklearn_suite/), and
 docs/sklearn-migration.md maps every argument.  Data enters through
 ``_Estimator._checked``, which names the backend of X
-(:func:`logsketch._backend.backend_of`) before anything converts it.
+(:func:`logsketch._backend.backend_of`) before anything converts it: numpy
+and scipy.sparse through scikit-learn's checks, dask arrays (fit, transform,
+fit_transform, inverse_transform) lazily, dask imported only then.
 """
 
 from __future__ import annotations
@@ -296,6 +298,14 @@ class JLProjection(_Estimator):
     and kept (scikit-learn recomputes it on every call unless
     ``compute_inverse_components``).
 
+    Dask arrays (dense or scipy.sparse chunks, known chunk sizes): ``fit``
+    reads only the shape and dtype; ``transform`` and ``fit_transform`` are
+    :func:`logsketch.jl_project` on the dask array, a lazy dask array with X's
+    row chunks that equals the in-memory result bit for bit, always dense
+    (``dense_output`` does not apply); ``inverse_transform`` is lazy too.
+    Integer dask arrays are converted to float64 lazily; a block's wrong dtype
+    is reported, naming the block, when computed (docs/scale-out.md).
+
     Examples
     --------
     >>> import numpy as np, logsketch
@@ -368,7 +378,8 @@ class JLProjection(_Estimator):
         """Project X: (n_samples, n_features) -> (n_samples, n_components_), X's float dtype.
 
         Sparse X with ``kind="sparse"`` and ``dense_output=False`` gives a
-        scipy.sparse CSR result; every other input a C-contiguous ndarray.
+        scipy.sparse CSR result; a dask array a lazy dense dask array with X's
+        row chunks; every other input a C-contiguous ndarray.
         """
         self._check_fitted()
         return self._project(self._checked(X, reset=False))
@@ -546,6 +557,18 @@ class RandomizedSVD(_Estimator):
     fit raises what :func:`randomized_svd` raises: ValueError for NaN or
     infinity in X, OverflowError when a finite X's products overflow its
     dtype.
+
+    Dask arrays (dense or scipy.sparse chunks, chunked along rows and/or
+    columns, known chunk sizes): ``fit`` factors X block by block without
+    gathering it (:func:`logsketch.randomized_svd` on dask, the mean
+    subtracted implicitly, so sparse chunks stay sparse; X's column space is
+    always sketched) after one pass for the column moments, and one more for
+    the explained variance with center=False.  The fitted attributes are
+    ndarrays, equal to the fit of ``X.compute()`` with the same seed up to
+    rounding.  ``fit_transform``, ``transform`` and ``inverse_transform``
+    return lazy dask arrays with X's row chunks; NaN or infinity is a
+    ValueError naming its block, raised when computed.  ``score_samples``,
+    ``score`` take numpy and scipy.sparse only (TypeError).
 
     Examples
     --------
