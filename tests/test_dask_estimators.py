@@ -154,8 +154,8 @@ def test_jl_matches_in_memory_and_is_lazy(dtype, kind):
     Y0 = expected.transform(X)
     back = got.inverse_transform(da.from_array(Y0, chunks=(100, 16)))
     assert isinstance(back, da.Array) and back.chunks[0] == (100, 100, 50)
-    np.testing.assert_allclose(back.compute(), expected.inverse_transform(Y0), rtol=1e-5 if dtype == np.float32 else 1e-12,
-                               atol=1e-5 if dtype == np.float32 else 1e-12)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(back.compute(), expected.inverse_transform(Y0), rtol=tol, atol=tol)
 
 
 def test_jl_sparse_chunks_and_auto_components():

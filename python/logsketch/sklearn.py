@@ -172,7 +172,8 @@ class _Estimator(_Base):
         backend = backend_of(X)
         if backend == "numpy" or (backend == "dask" and dask):
             return backend
-        runs_on = "numpy arrays, scipy.sparse matrices and dask arrays" if dask else "numpy arrays and scipy.sparse matrices"
+        runs_on = ("numpy arrays, scipy.sparse matrices and dask arrays" if dask
+                   else "numpy arrays and scipy.sparse matrices")
         raise TypeError(
             f"{type(self).__name__} runs on {runs_on}; got a {backend} array ({type(X).__name__}): call the "
             "functions of logsketch on it, or convert it to numpy"
