@@ -14,7 +14,9 @@ They are drop-ins for scikit-learn's ``GaussianRandomProjection`` /
 tests of those estimators run against them (tests/sklearn_suite/), and
 docs/sklearn-migration.md maps every argument.  Data enters through
 ``_Estimator._checked``, which names the backend of X
-(:func:`logsketch._backend.backend_of`) before anything converts it.
+(:func:`logsketch._backend.backend_of`) before anything converts it: numpy
+and scipy.sparse through scikit-learn's checks, dask arrays (fit, transform,
+fit_transform, inverse_transform) lazily, dask imported only then.
 """
 
 from __future__ import annotations
@@ -58,6 +60,42 @@ def _check_features(est, X, reset):
         raise ValueError(
             f"X has {X.shape[1]} features, but {type(est).__name__} is expecting {est.n_features_in_} features as input"
         )
+
+
+def _is_dask(X):
+    return backend_of(X) == "dask"
+
+
+def _lazy_product(X, M, shift=None, finite=False):
+    """X @ M - shift as a lazy dask array with X's row chunks; scipy.sparse blocks stay sparse.
+
+    X (dask, a float dtype) may be chunked along columns: the partial products
+    of a row block's column chunks are summed in chunk order.  With ``finite``
+    a block holding NaN or infinity is a ValueError naming it, when computed.
+    """
+    import functools
+    import operator
+
+    starts = np.cumsum((0,) + X.chunks[1][:-1])
+    meta = np.empty((0, 0), dtype=M.dtype)
+    parts = [
+        X.blocks[:, c].map_blocks(_block_product, M[c0 : c0 + width], c, X.dtype, finite, dtype=M.dtype, meta=meta,
+                                  chunks=(X.chunks[0], (M.shape[1],)))
+        for c, (c0, width) in enumerate(zip(starts, X.chunks[1]))
+    ]
+    out = functools.reduce(operator.add, parts)
+    return out if shift is None else out - shift
+
+
+def _block_product(block, M, c, declared, finite, block_id=None):
+    from ._backend.dask import check_block_dtype, check_block_finite, dense_or_sparse
+
+    where = (block_id[0], c)
+    check_block_dtype(block, "X", where, declared)
+    block = dense_or_sparse(block, "X", integers=True, formats=("csr", "csc"))
+    if finite:
+        check_block_finite(block, "X", where)
+    return np.asarray(block @ M, dtype=M.dtype)
 
 
 class _PlainBase:
@@ -126,29 +164,52 @@ class _Estimator(_Base):
 
     _allow_nan = False
 
-    def _backend(self, X):
-        """The backend that runs X (:func:`logsketch._backend.backend_of`), named before anything converts X."""
-        backend = backend_of(X)
-        if backend != "numpy":
-            raise TypeError(
-                f"{type(self).__name__} runs on numpy arrays and scipy.sparse matrices; got a {backend} array "
-                f"({type(X).__name__}): call the functions of logsketch on it, or convert it to numpy"
-            )
-        return backend
+    def _backend(self, X, dask=True):
+        """The backend that runs X (:func:`logsketch._backend.backend_of`), named before anything converts X.
 
-    def _checked(self, X, reset):
+        numpy always; dask where the method has a lazy path (``dask``).
+        """
+        backend = backend_of(X)
+        if backend == "numpy" or (backend == "dask" and dask):
+            return backend
+        runs_on = ("numpy arrays, scipy.sparse matrices and dask arrays" if dask
+                   else "numpy arrays and scipy.sparse matrices")
+        raise TypeError(
+            f"{type(self).__name__} runs on {runs_on}; got a {backend} array ({type(X).__name__}): call the "
+            "functions of logsketch on it, or convert it to numpy"
+        )
+
+    def _checked(self, X, reset, dask=True):
         """X checked and converted for its backend: the one door data comes in by.
 
         numpy arrays, anything ``np.asarray`` takes and scipy.sparse run on the
-        CPU through scikit-learn's checks (:meth:`_validate`).
+        CPU through scikit-learn's checks (:meth:`_validate`).  A dask array
+        (``dask``: the methods with a lazy path) gets the checks that need no
+        computing (2-D, known chunks, at least one sample and feature, the
+        feature count), ints and float16 become a lazy ``astype`` to the float
+        dtype; the blocks' checks run in their tasks.
         """
-        self._backend(X)
+        if self._backend(X, dask) == "dask":
+            return self._checked_dask(X, reset)
         return self._validate(X, reset=reset)
+
+    def _checked_dask(self, X, reset, features=True):
+        from ._backend.dask import check_array
+
+        dtype = check_array(X, "X", integers=True)
+        if X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"Found array with shape {X.shape}; at least 1 sample and 1 feature are required")
+        if reset:
+            self.__dict__.pop("feature_names_in_", None)  # a dask array has no column names
+        if features:
+            _check_features(self, X, reset)
+        return X if X.dtype == dtype else X.astype(dtype)
 
     def _checked_output_space(self, X):
         """X of shape (n_samples, n_components_) for inverse_transform: float32/float64 kept, ints -> float64."""
-        self._backend(X)
-        if issparse(X):
+        if self._backend(X) == "dask":
+            X = self._checked_dask(X, False, features=False)
+        elif issparse(X):
             X = as_sparse(X, "X", integers=True, formats=("csr", "csc"))
         else:
             X = as_dense_matrix(X, "X", integers=True, what="a 2-D array of real numbers")
@@ -238,6 +299,14 @@ class JLProjection(_Estimator):
     and kept (scikit-learn recomputes it on every call unless
     ``compute_inverse_components``).
 
+    Dask arrays (dense or scipy.sparse chunks, known chunk sizes): ``fit``
+    reads only the shape and dtype; ``transform`` and ``fit_transform`` are
+    :func:`logsketch.jl_project` on the dask array, a lazy dask array with X's
+    row chunks that equals the in-memory result bit for bit, always dense
+    (``dense_output`` does not apply); ``inverse_transform`` is lazy too.
+    Integer dask arrays are converted to float64 lazily; a block's wrong dtype
+    is reported, naming the block, when computed (docs/scale-out.md).
+
     Examples
     --------
     >>> import numpy as np, logsketch
@@ -310,13 +379,14 @@ class JLProjection(_Estimator):
         """Project X: (n_samples, n_features) -> (n_samples, n_components_), X's float dtype.
 
         Sparse X with ``kind="sparse"`` and ``dense_output=False`` gives a
-        scipy.sparse CSR result; every other input a C-contiguous ndarray.
+        scipy.sparse CSR result; a dask array a lazy dense dask array with X's
+        row chunks; every other input a C-contiguous ndarray.
         """
         self._check_fitted()
         return self._project(self._checked(X, reset=False))
 
     def _project(self, X):
-        if issparse(X) and self.kind == "sparse" and not self.dense_output:
+        if issparse(X) and self.kind == "sparse" and not self.dense_output:  # never a dask array
             R = self.components_
             return (X @ R.astype(X.dtype, copy=False).T).tocsr()
         return jl_project(X, self.n_components_, kind=self.kind, density=self.density, seed=self.seed)
@@ -335,6 +405,8 @@ class JLProjection(_Estimator):
             inverse = self.__dict__.get("_inverse_components")
         if inverse is None:
             inverse = self._inverse_components = self._inverse()
+        if _is_dask(X):
+            return _lazy_product(X, inverse.T.astype(np.result_type(X.dtype, inverse.dtype), copy=False))
         return np.asarray(X @ inverse.T)
 
     def _inverse(self):
@@ -384,15 +456,18 @@ def _column_moments(A):
 
 
 def _flip_rows_of_vt(U, Vt):
-    """Make each row of Vt have its largest-magnitude entry positive (the first on ties), U's columns with it.
+    """Make each row of Vt have its largest-magnitude entry positive (the first on ties), U's columns with it: U.
 
     scikit-learn's ``svd_flip(U, Vt, u_based_decision=False)``, the convention
     of its TruncatedSVD and PCA.
     """
     rows = np.arange(Vt.shape[0])
     signs = np.where(Vt[rows, np.argmax(np.abs(Vt), axis=1)] < 0, -1, 1).astype(Vt.dtype)
-    U *= signs
     Vt *= signs[:, None]
+    if _is_dask(U):
+        return U * signs  # lazy
+    U *= signs
+    return U
 
 
 class RandomizedSVD(_Estimator):
@@ -484,6 +559,18 @@ class RandomizedSVD(_Estimator):
     infinity in X, OverflowError when a finite X's products overflow its
     dtype.
 
+    Dask arrays (dense or scipy.sparse chunks, chunked along rows and/or
+    columns, known chunk sizes): ``fit`` factors X block by block without
+    gathering it (:func:`logsketch.randomized_svd` on dask, the mean
+    subtracted implicitly, so sparse chunks stay sparse; X's column space is
+    always sketched) after one pass for the column moments, and one more for
+    the explained variance with center=False.  The fitted attributes are
+    ndarrays, equal to the fit of ``X.compute()`` with the same seed up to
+    rounding.  ``fit_transform``, ``transform`` and ``inverse_transform``
+    return lazy dask arrays with X's row chunks; NaN or infinity is a
+    ValueError naming its block, raised when computed.  ``score_samples``,
+    ``score`` take numpy and scipy.sparse only (TypeError).
+
     Examples
     --------
     >>> import numpy as np, logsketch
@@ -515,14 +602,17 @@ class RandomizedSVD(_Estimator):
         whiten = check_bool(self.whiten, "whiten")
         n_samples, n_features = X.shape
         k = self._resolved_k(X.shape)
-        fmt, A = _rsvd_cpu.as_input(X)
-        mean, sum_of_squares = _column_moments(A)
-        spec = resolve(A.shape, k, self.n_oversamples, self.n_iter, self.normalizer, "auto", False, "gaussian",
-                       self.seed)
-        U, S, Vt = self._factor(fmt, A, spec, mean.astype(X.dtype) if center else None)
-        _flip_rows_of_vt(U, Vt)
         ddof = 1 if center and n_samples > 1 else 0
-        total_var = sum_of_squares / (n_samples - ddof)
+        if _is_dask(X):
+            U, S, Vt, mean, total_var = self._factor_dask(X, k, center)
+        else:
+            fmt, A = _rsvd_cpu.as_input(X)
+            mean, sum_of_squares = _column_moments(A)
+            spec = resolve(A.shape, k, self.n_oversamples, self.n_iter, self.normalizer, "auto", False, "gaussian",
+                           self.seed)
+            U, S, Vt = self._factor(fmt, A, spec, mean.astype(X.dtype) if center else None)
+            total_var = sum_of_squares / (n_samples - ddof)
+        U = _flip_rows_of_vt(U, Vt)
 
         self.components_ = Vt
         self.mean_ = (mean if center else np.zeros(n_features)).astype(X.dtype)
@@ -535,6 +625,8 @@ class RandomizedSVD(_Estimator):
         else:
             projected = self._project(X, whiten=False)
             explained = projected.var(axis=0, dtype=np.float64)
+            if _is_dask(X):
+                explained = explained.compute()
         self.explained_variance_ = explained.astype(X.dtype)
         ratio = explained / total_var if total_var > 0 else np.zeros_like(explained)
         self.explained_variance_ratio_ = ratio.astype(X.dtype)
@@ -564,6 +656,21 @@ class RandomizedSVD(_Estimator):
         """U, S, Vt of A - 1 mean^T (of A when mean is None), U-flip off: the CPU core."""
         return _rsvd_cpu.factor(fmt, A, spec, mean)
 
+    def _factor_dask(self, X, k, center):
+        """U (lazy, X's row chunks), S, Vt, the column means and the total variance of a dask X, U-flip off.
+
+        The column space is always sketched (``transpose`` does not apply); the
+        moments take one pass over X, the factorization never gathers it.
+        """
+        from .rsvd import _dask as _rsvd_dask
+
+        A = _rsvd_dask.as_input(X)
+        mean, total_var = _rsvd_dask.column_moments(A, center)
+        spec = resolve(A.shape, k, self.n_oversamples, self.n_iter, self.normalizer, False, False, "gaussian",
+                       self.seed)
+        U, S, Vt = _rsvd_dask.factor(A, spec, mean.astype(X.dtype) if center else None)
+        return U, S, Vt, mean, total_var
+
     def transform(self, X):
         """(X - mean_) @ components_.T (whitened if asked): (n_samples, n_features) -> (n_samples, n_components_)."""
         self._check_fitted()
@@ -576,9 +683,13 @@ class RandomizedSVD(_Estimator):
 
     def _project(self, X, whiten):
         V = self.components_.T.astype(X.dtype, copy=False)
-        out = np.asarray(X @ V)
-        if np.any(self.mean_):
-            out = out - self.mean_.astype(X.dtype) @ V
+        shift = self.mean_.astype(X.dtype) @ V if np.any(self.mean_) else None
+        if _is_dask(X):
+            out = _lazy_product(X, V, shift, finite=True)
+        else:
+            out = np.asarray(X @ V)
+            if shift is not None:
+                out = out - shift
         if whiten:
             out = out / self._scale().astype(X.dtype)
         return out
@@ -590,6 +701,9 @@ class RandomizedSVD(_Estimator):
         components = self.components_
         if self.whiten:
             components = components * np.sqrt(self.explained_variance_)[:, None]
+        if _is_dask(X):
+            dtype = np.result_type(X.dtype, components.dtype)
+            return _lazy_product(X, components.astype(dtype, copy=False), -self.mean_.astype(dtype))
         return np.asarray(X @ components) + self.mean_
 
     # ---------------------------------------------------------------- the probabilistic PCA model
@@ -625,7 +739,7 @@ class RandomizedSVD(_Estimator):
     def score_samples(self, X):
         """The log-likelihood of each sample under the model (n_samples,), X's dtype."""
         self._check_fitted()
-        X = self._checked(X, reset=False)
+        X = self._checked(X, reset=False, dask=False)
         V, lam, noise = self._model()
         mean = self.mean_.astype(np.float64)
         d = X.shape[1]
