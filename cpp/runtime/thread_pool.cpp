@@ -83,7 +83,7 @@ void wake(Word&, int) {
 #endif
 
 thread_local CancelScope* t_scope = nullptr;               // innermost scope of this thread
-thread_local const std::atomic<bool>* t_stop = nullptr;   // stop flag of the loop this thread runs tasks of
+thread_local std::atomic<bool>* t_stop = nullptr;         // stop flag of the loop this thread runs tasks of
 thread_local bool t_in_loop = false;                       // workers always; a caller during its loop
 
 // The job's chunk c covers tasks [n * c / chunks, n * (c + 1) / chunks).
@@ -210,7 +210,7 @@ bool Pool::work(std::uint32_t epoch) {
 
 void Pool::run_chunk(std::uint32_t c) {
     const std::int64_t n = job_.n_tasks, chunks = job_.chunks;
-    const std::atomic<bool>* outer = t_stop;
+    std::atomic<bool>* outer = t_stop;
     t_stop = &job_.stop;
     try {
         job_.body(job_.ctx, n * c / chunks, n * (c + 1) / chunks, job_.stop);
@@ -237,9 +237,9 @@ void Pool::wait_done(std::uint32_t chunks, CancelScope* scope) {
 }
 
 void Pool::run(std::int64_t n_tasks, int chunks, pool::RangeFunction body, void* ctx, CancelScope* scope) {
-    // The caller supervises (waits and polls) when its call is interruptible;
-    // otherwise it runs chunks too.
-    const bool supervise = scope != nullptr;
+    // The caller runs chunks too (as many threads as chunks, none of them idle);
+    // an interruptible caller polls between its tasks (cancellation_requested)
+    // and, once its chunks are done, while it waits.
 
     std::unique_lock<std::timed_mutex> lock(call_mutex_, std::defer_lock);
     if (scope) {
@@ -264,8 +264,8 @@ void Pool::run(std::int64_t n_tasks, int chunks, pool::RangeFunction body, void*
     const std::uint32_t e = epoch_.load(std::memory_order_relaxed) + 1;
     claim_.store(std::uint64_t(e) << 32 | std::uint32_t(chunks));
     epoch_.store(e);
-    if (sleepers_.load() > 0) wake(epoch_, supervise ? chunks : chunks - 1);
-    if (!supervise) work(e);
+    if (sleepers_.load() > 0) wake(epoch_, chunks - 1);
+    work(e);
     wait_done(static_cast<std::uint32_t>(chunks), scope);
 
     std::exception_ptr error = job_.error;
@@ -305,11 +305,11 @@ void run_inline(std::int64_t n, pool::RangeFunction body, void* ctx, CancelScope
         return;
     }
     // Tasks between polls double while they take under a millisecond.
-    const std::atomic<bool>& stop = scope->flag();
-    const std::atomic<bool>* outer = t_stop;
+    std::atomic<bool>& stop = scope->flag();
+    std::atomic<bool>* outer = t_stop;
     t_stop = &stop;
     struct Restore {
-        const std::atomic<bool>* outer;
+        std::atomic<bool>* outer;
         ~Restore() { t_stop = outer; }
     } restore{outer};
     std::int64_t step = 1;
@@ -343,8 +343,11 @@ bool CancelScope::poll_if_due() noexcept {
 
 bool cancellation_requested() noexcept {
     if (t_stop && t_stop->load(std::memory_order_relaxed)) return true;
-    // On the calling thread (a loop run inline) this is also where the poll runs.
-    return t_scope && t_scope->poll_if_due();
+    // On the calling thread this is also where the poll runs; a cancelled call
+    // stops the loop it runs tasks of, on the workers too.
+    if (!(t_scope && t_scope->poll_if_due())) return false;
+    if (t_stop) t_stop->store(true, std::memory_order_relaxed);
+    return true;
 }
 
 namespace pool {
@@ -355,9 +358,7 @@ void run(std::int64_t n_tasks, int chunks, RangeFunction body, void* ctx) {
     if (scope && scope->cancelled()) throw Cancelled();
     if (chunks <= 1 || t_in_loop) return run_inline(n_tasks, body, ctx, scope);
     Pool& p = the_pool();
-    p.grow_quietly(scope ? chunks : chunks - 1);
-    // An interruptible caller only supervises; with no worker at all it works alone.
-    if (scope && p.workers() == 0) return run_inline(n_tasks, body, ctx, scope);
+    p.grow_quietly(chunks - 1);
     p.run(n_tasks, chunks, body, ctx, scope);
 }
 

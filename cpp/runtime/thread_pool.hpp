@@ -50,6 +50,7 @@ class CancelScope {
     // Runs the poll function if ~50 ms have passed since it last ran; returns cancelled().
     bool poll_if_due() noexcept;
     const std::atomic<bool>& flag() const noexcept { return flag_; }
+    std::atomic<bool>& flag() noexcept { return flag_; }
 
   private:
     std::atomic<bool> flag_{false};

@@ -36,7 +36,8 @@ void parallel_for(std::int64_t n_tasks, Body&& body, int max_threads = 0) {
     using B = std::remove_reference_t<Body>;
     auto range = [](void* ctx, std::int64_t begin, std::int64_t end, const std::atomic<bool>& stop) {
         B& f = *static_cast<B*>(ctx);
-        for (std::int64_t t = begin; t < end && !stop.load(std::memory_order_relaxed); ++t) f(t);
+        (void)stop;  // read by cancellation_requested(), which on the caller also polls
+        for (std::int64_t t = begin; t < end && !cancellation_requested(); ++t) f(t);
     };
     pool::run(n_tasks, static_cast<int>(threads < n_tasks ? threads : n_tasks), range,
               const_cast<void*>(static_cast<const void*>(&body)));
