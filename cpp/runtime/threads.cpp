@@ -38,7 +38,7 @@ void set_num_threads(int n) {
                                     std::to_string(n));
     }
     threads().store(n, std::memory_order_relaxed);
-    if (n > 1) pool::reserve(n);  // an interruptible call's caller only supervises: n workers
+    if (n > 1) pool::reserve(n - 1);  // a loop on n threads: the caller and n - 1 workers
 }
 
 }  // namespace logsketch
