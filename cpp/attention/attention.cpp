@@ -43,25 +43,11 @@ double row_scale(const Scale& s, std::int64_t n, std::int64_t d) {
 
 namespace {
 
-constexpr double kLog2e = 1.4426950408889634074;
-constexpr double kLn2 = 0.69314718055994530942;
 // 32 tiles keep 16 threads busy with two tasks each; splitting further would
 // only add merge work on machines this size.  A chunk is at least 1024 keys so
 // the merge (dv + 2 values per chunk and row) stays small beside the chunk.
 constexpr std::int64_t kMinTasks = 32;
 constexpr std::int64_t kMinSplitKeys = 1024;
-
-template <class T, class In>
-inline T widen(In x) {
-    if constexpr (std::is_same_v<In, std::uint16_t>) return half_to_float(x);
-    else return static_cast<T>(x);
-}
-
-template <class In, class T>
-inline In narrow(T x) {
-    if constexpr (std::is_same_v<In, std::uint16_t>) return float_to_half(static_cast<float>(x));
-    else return static_cast<In>(x);
-}
 
 struct EntryPlan {
     std::int64_t rows;      // query rows per kv head: (heads_q / heads_kv) x q_len

@@ -29,24 +29,10 @@ namespace logsketch::attention {
 
 namespace {
 
-constexpr double kLog2e = 1.4426950408889634074;
-constexpr double kLn2 = 0.69314718055994530942;
 // As the forward: 32 tasks keep 16 threads busy; a chunk of >= 512 keys keeps
 // the dq merge (one pass over a rows x d buffer per chunk) small beside it.
 constexpr std::int64_t kMinTasks = 32;
 constexpr std::int64_t kMinSplitKeys = 512;
-
-template <class T, class In>
-inline T widen(In x) {
-    if constexpr (std::is_same_v<In, std::uint16_t>) return half_to_float(x);
-    else return static_cast<T>(x);
-}
-
-template <class In, class T>
-inline In narrow(T x) {
-    if constexpr (std::is_same_v<In, std::uint16_t>) return float_to_half(static_cast<float>(x));
-    else return static_cast<In>(x);
-}
 
 inline std::int64_t round_up(std::int64_t x, std::int64_t m) { return (x + m - 1) / m * m; }
 

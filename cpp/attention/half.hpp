@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace logsketch::attention {
 
@@ -40,6 +41,23 @@ inline std::uint16_t float_to_half(float f) {
         return sign | static_cast<std::uint16_t>(std::nearbyint(a * 0x1p24f));  // exact scaling, then RNE
     }
     return sign | static_cast<std::uint16_t>((x - 0x38000000u + 0xfffu + ((x >> 13) & 1u)) >> 13);
+}
+
+// ln 2 and its inverse: the kernels work in base 2 (exp2), lse is natural.
+constexpr double kLog2e = 1.4426950408889634074;
+constexpr double kLn2 = 0.69314718055994530942;
+
+// A stored element (uint16_t: binary16 bits) as the working type T, and back.
+template <class T, class In>
+inline T widen(In x) {
+    if constexpr (std::is_same_v<In, std::uint16_t>) return half_to_float(x);
+    else return static_cast<T>(x);
+}
+
+template <class In, class T>
+inline In narrow(T x) {
+    if constexpr (std::is_same_v<In, std::uint16_t>) return float_to_half(static_cast<float>(x));
+    else return static_cast<In>(x);
 }
 
 }  // namespace logsketch::attention
