@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../attention/attention.hpp"
@@ -84,16 +85,13 @@ struct Offsets {
     }
 };
 
-void run(attention::Problem& p, const Offsets& off) {
-    off.point(p);
-    py::gil_scoped_release release;
-    InterruptibleCall interruptible;
-    attention::attention(p);
-}
+// q, k, v of the padded layout (batch, heads, seq, head_dim): one dtype, matching shapes.
+struct PaddedShape {
+    Dtype dt;
+    std::int64_t batch, hq, lq, d, hkv, lk, dv;
+};
 
-void padded(const py::array& q, const py::array& k, const py::array& v, py::array& out, const py::object& lse,
-            const py::object& kv_lengths, bool causal, bool entropy, double log_base, double min_factor,
-            double value) {
+PaddedShape padded_shape(const py::array& q, const py::array& k, const py::array& v) {
     const Dtype dt = dtype_of(q, "q");
     require_same_dtype(k, dt, "k");
     require_same_dtype(v, dt, "v");
@@ -106,6 +104,34 @@ void padded(const py::array& q, const py::array& k, const py::array& v, py::arra
     if (hkv < 1 || hq % hkv != 0) throw py::value_error("heads_q must be a multiple of heads_kv");
     if (d < 1 || dv < 1) throw py::value_error("head dims must be >= 1");
     if (lq > kMaxSeq || lk > kMaxSeq) throw py::value_error("seq_q and seq_k must be < 2**31");
+    return {dt, batch, hq, lq, d, hkv, lk, dv};
+}
+
+// Each batch entry's key count: seq_k, or kv_lengths[b] in [0, seq_k].
+std::vector<std::int64_t> key_lengths(const py::object& kv_lengths, std::int64_t batch, std::int64_t lk) {
+    std::vector<std::int64_t> lengths(static_cast<std::size_t>(batch), lk);
+    if (kv_lengths.is_none()) return lengths;
+    const auto kl = kv_lengths.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+    if (kl.ndim() != 1 || kl.shape(0) != batch) throw py::value_error("kv_lengths must have shape (batch,)");
+    for (std::int64_t b = 0; b < batch; ++b) {
+        const std::int64_t x = kl.data()[b];
+        if (x < 0 || x > lk) throw py::value_error("kv_lengths must lie in [0, seq_k]");
+        lengths[static_cast<std::size_t>(b)] = x;
+    }
+    return lengths;
+}
+
+void run(attention::Problem& p, const Offsets& off) {
+    off.point(p);
+    py::gil_scoped_release release;
+    InterruptibleCall interruptible;
+    attention::attention(p);
+}
+
+void padded(const py::array& q, const py::array& k, const py::array& v, py::array& out, const py::object& lse,
+            const py::object& kv_lengths, bool causal, bool entropy, double log_base, double min_factor,
+            double value) {
+    const auto [dt, batch, hq, lq, d, hkv, lk, dv] = padded_shape(q, k, v);
     const auto qs = row_strides(q, "q"), ks = row_strides(k, "k"), vs = row_strides(v, "v");
     require_output(out, dt, {batch, hq, lq, dv}, "out");
     const bool want_lse = !lse.is_none();
@@ -115,16 +141,7 @@ void padded(const py::array& q, const py::array& k, const py::array& v, py::arra
         require_output(lse_arr, dt, {batch, hq, lq}, "lse");
     }
     Offsets off(batch);
-    std::vector<std::int64_t> lengths(static_cast<std::size_t>(batch), lk);
-    if (!kv_lengths.is_none()) {
-        const auto kl = kv_lengths.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
-        if (kl.ndim() != 1 || kl.shape(0) != batch) throw py::value_error("kv_lengths must have shape (batch,)");
-        for (std::int64_t b = 0; b < batch; ++b) {
-            const std::int64_t x = kl.data()[b];
-            if (x < 0 || x > lk) throw py::value_error("kv_lengths must lie in [0, seq_k]");
-            lengths[static_cast<std::size_t>(b)] = x;
-        }
-    }
+    const std::vector<std::int64_t> lengths = key_lengths(kv_lengths, batch, lk);
     for (std::int64_t b = 0; b < batch; ++b) {
         off.q_off[b] = b * qs[0];
         off.k_off[b] = b * ks[0];
@@ -158,9 +175,13 @@ std::vector<std::int64_t> offsets_of(const py::object& cu, std::int64_t total, c
     return c;
 }
 
-void varlen(const py::array& q, const py::array& k, const py::array& v, const py::object& cu_q,
-            const py::object& cu_k, py::array& out, const py::object& lse, bool causal, bool entropy,
-            double log_base, double min_factor, double value) {
+// q, k, v of the packed varlen layout (tokens, heads, head_dim): one dtype, matching shapes.
+struct VarlenShape {
+    Dtype dt;
+    std::int64_t tq, hq, d, tk, hkv, dv;
+};
+
+VarlenShape varlen_shape(const py::array& q, const py::array& k, const py::array& v) {
     const Dtype dt = dtype_of(q, "q");
     require_same_dtype(k, dt, "k");
     require_same_dtype(v, dt, "v");
@@ -172,9 +193,26 @@ void varlen(const py::array& q, const py::array& k, const py::array& v, const py
     }
     if (hkv < 1 || hq % hkv != 0) throw py::value_error("heads_q must be a multiple of heads_kv");
     if (d < 1 || dv < 1) throw py::value_error("head dims must be >= 1");
-    const auto cq = offsets_of(cu_q, tq, "cu_seqlens_q"), ck = offsets_of(cu_k, tk, "cu_seqlens_k");
+    return {dt, tq, hq, d, tk, hkv, dv};
+}
+
+struct VarlenOffsets {
+    std::vector<std::int64_t> cq, ck;
+    std::int64_t batch;
+};
+
+VarlenOffsets varlen_offsets(const py::object& cu_q, const py::object& cu_k, std::int64_t tq, std::int64_t tk) {
+    auto cq = offsets_of(cu_q, tq, "cu_seqlens_q"), ck = offsets_of(cu_k, tk, "cu_seqlens_k");
     if (cq.size() != ck.size()) throw py::value_error("cu_seqlens_q and cu_seqlens_k must have the same length");
-    const std::int64_t batch = static_cast<std::int64_t>(cq.size()) - 1;
+    const auto batch = static_cast<std::int64_t>(cq.size()) - 1;
+    return {std::move(cq), std::move(ck), batch};
+}
+
+void varlen(const py::array& q, const py::array& k, const py::array& v, const py::object& cu_q,
+            const py::object& cu_k, py::array& out, const py::object& lse, bool causal, bool entropy,
+            double log_base, double min_factor, double value) {
+    const auto [dt, tq, hq, d, tk, hkv, dv] = varlen_shape(q, k, v);
+    const auto [cq, ck, batch] = varlen_offsets(cu_q, cu_k, tq, tk);
     const auto qs = row_strides(q, "q"), ks = row_strides(k, "k"), vs = row_strides(v, "v");
     require_output(out, dt, {tq, hq, dv}, "out");
     const bool want_lse = !lse.is_none();
@@ -258,18 +296,7 @@ void padded_backward(const py::array& dout, const py::array& q, const py::array&
                      const py::array& out, const py::array& lse, py::array& dq, py::array& dk, py::array& dv,
                      const py::object& kv_lengths, bool causal, bool entropy, double log_base, double min_factor,
                      double value) {
-    const Dtype dt = dtype_of(q, "q");
-    require_same_dtype(k, dt, "k");
-    require_same_dtype(v, dt, "v");
-    if (q.ndim() != 4 || k.ndim() != 4 || v.ndim() != 4) throw py::value_error("q, k and v must be 4-D");
-    const std::int64_t batch = q.shape(0), hq = q.shape(1), lq = q.shape(2), d = q.shape(3);
-    const std::int64_t hkv = k.shape(1), lk = k.shape(2), dvd = v.shape(3);
-    if (k.shape(0) != batch || v.shape(0) != batch || v.shape(1) != hkv || v.shape(2) != lk || k.shape(3) != d) {
-        throw py::value_error("k and v must have shapes (batch, heads_kv, seq_k, head_dim) and (..., head_dim_v)");
-    }
-    if (hkv < 1 || hq % hkv != 0) throw py::value_error("heads_q must be a multiple of heads_kv");
-    if (d < 1 || dvd < 1) throw py::value_error("head dims must be >= 1");
-    if (lq > kMaxSeq || lk > kMaxSeq) throw py::value_error("seq_q and seq_k must be < 2**31");
+    const auto [dt, batch, hq, lq, d, hkv, lk, dvd] = padded_shape(q, k, v);
     require_like(out, dt, {batch, hq, lq, dvd}, "out");
     require_like(dout, dt, {batch, hq, lq, dvd}, "dout");
     require_lse(lse, dt, {batch, hq, lq});
@@ -279,16 +306,7 @@ void padded_backward(const py::array& dout, const py::array& q, const py::array&
     const auto qs = row_strides(q, "q"), ks = row_strides(k, "k"), vs = row_strides(v, "v");
     const auto os = row_strides(out, "out"), gs = row_strides(dout, "dout"), ls = element_strides(lse, "lse");
     BackwardOffsets off(batch);
-    std::vector<std::int64_t> lengths(static_cast<std::size_t>(batch), lk);
-    if (!kv_lengths.is_none()) {
-        const auto kl = kv_lengths.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
-        if (kl.ndim() != 1 || kl.shape(0) != batch) throw py::value_error("kv_lengths must have shape (batch,)");
-        for (std::int64_t b = 0; b < batch; ++b) {
-            const std::int64_t x = kl.data()[b];
-            if (x < 0 || x > lk) throw py::value_error("kv_lengths must lie in [0, seq_k]");
-            lengths[static_cast<std::size_t>(b)] = x;
-        }
-    }
+    const std::vector<std::int64_t> lengths = key_lengths(kv_lengths, batch, lk);
     for (std::int64_t b = 0; b < batch; ++b) {
         off.q_off[b] = b * qs[0], off.k_off[b] = b * ks[0], off.v_off[b] = b * vs[0];
         off.o_off[b] = b * os[0], off.do_off[b] = b * gs[0], off.lse_off[b] = b * ls[0];
@@ -313,20 +331,8 @@ void varlen_backward(const py::array& dout, const py::array& q, const py::array&
                      const py::array& out, const py::array& lse, const py::object& cu_q, const py::object& cu_k,
                      py::array& dq, py::array& dk, py::array& dv, bool causal, bool entropy, double log_base,
                      double min_factor, double value) {
-    const Dtype dt = dtype_of(q, "q");
-    require_same_dtype(k, dt, "k");
-    require_same_dtype(v, dt, "v");
-    if (q.ndim() != 3 || k.ndim() != 3 || v.ndim() != 3) throw py::value_error("q, k and v must be 3-D");
-    const std::int64_t tq = q.shape(0), hq = q.shape(1), d = q.shape(2);
-    const std::int64_t tk = k.shape(0), hkv = k.shape(1), dvd = v.shape(2);
-    if (v.shape(0) != tk || v.shape(1) != hkv || k.shape(2) != d) {
-        throw py::value_error("k and v must have shapes (total_k, heads_kv, head_dim) and (..., head_dim_v)");
-    }
-    if (hkv < 1 || hq % hkv != 0) throw py::value_error("heads_q must be a multiple of heads_kv");
-    if (d < 1 || dvd < 1) throw py::value_error("head dims must be >= 1");
-    const auto cq = offsets_of(cu_q, tq, "cu_seqlens_q"), ck = offsets_of(cu_k, tk, "cu_seqlens_k");
-    if (cq.size() != ck.size()) throw py::value_error("cu_seqlens_q and cu_seqlens_k must have the same length");
-    const std::int64_t batch = static_cast<std::int64_t>(cq.size()) - 1;
+    const auto [dt, tq, hq, d, tk, hkv, dvd] = varlen_shape(q, k, v);
+    const auto [cq, ck, batch] = varlen_offsets(cu_q, cu_k, tq, tk);
     require_like(out, dt, {tq, hq, dvd}, "out");
     require_like(dout, dt, {tq, hq, dvd}, "dout");
     require_lse(lse, dt, {hq, tq});
