@@ -188,6 +188,25 @@ def result_row(case, t: float, t_peer: float, size: str) -> dict:
     }
 
 
+def sgemm_rate(n: int, **timing) -> float:
+    """This machine's float32 GEMM rate in GFLOP/s (np.matmul n^3, all threads)."""
+    a = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
+    return 2 * n**3 / median_time(np.matmul, a, a, **timing) / 1e9
+
+
+def add_sgemm_ceiling(row: dict, sgemm_gflops: float) -> dict:
+    """Add to a GFLOP/s row the ratio logsketch would reach running its flops at
+    the SGEMM rate: peer time / (work / SGEMM rate).  Work that is all matrix
+    products plus more (exponentials, packing) cannot beat that rate, so a
+    target above this ceiling is above what the machine can do."""
+    ceiling = sgemm_gflops / row["peer_throughput"]
+    row["ratio_at_sgemm_rate"] = ceiling
+    row["share_of_sgemm"] = row["throughput"] / sgemm_gflops
+    if row.get("target") is not None:
+        row["target_within_ceiling"] = bool(row["target"] <= ceiling)
+    return row
+
+
 def start(doc: str, sizes, name: str):
     """Parse the command line and print the machine: (args, info, notes)."""
     args = parse_args(doc, sizes, name)

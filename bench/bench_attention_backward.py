@@ -34,7 +34,7 @@ from functools import partial
 import numpy as np
 
 import logsketch as ls
-from _harness import Case, median_time, plot_ratios, report, result_row, save, start
+from _harness import Case, add_sgemm_ceiling, median_time, plot_ratios, report, result_row, save, sgemm_rate, start
 
 try:
     import torch
@@ -101,16 +101,10 @@ def cases(sizes, rng):
                    10 * b * h * n * n * d / half, "GFLOP/s", TARGETS["bwd"])
 
 
-def sgemm_rate(sizes, timing):
-    n = sizes["sgemm"]
-    a = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
-    return 2 * n**3 / median_time(np.matmul, a, a, **timing) / 1e9
-
-
 def main():
     args, info, notes = start(__doc__, SIZES, "-attention-backward")
     timing = TIMING[args.size]
-    sgemm = {"sgemm_gflops": sgemm_rate(SIZES[args.size], timing), "sgemm_size": SIZES[args.size]["sgemm"]}
+    sgemm = {"sgemm_gflops": sgemm_rate(SIZES[args.size]["sgemm"], **timing), "sgemm_size": SIZES[args.size]["sgemm"]}
     print(f"machine   SGEMM {sgemm['sgemm_gflops']:.0f} GFLOP/s (np.matmul {sgemm['sgemm_size']}^3 float32)")
     notes.append(f"SGEMM in the same run: {sgemm['sgemm_gflops']:.0f} GFLOP/s (np.matmul {sgemm['sgemm_size']}^3 "
                  "float32)")
@@ -126,7 +120,7 @@ def main():
             t = median_time(case.run, **timing)
             time.sleep(SETTLE_S)
             t_peer = median_time(case.run_peer, **timing)
-            rows.append(result_row(case, t, t_peer, args.size))
+            rows.append(add_sgemm_ceiling(result_row(case, t, t_peer, args.size), sgemm["sgemm_gflops"]))
             print(f"  measured {case.kernel} {case.size} vs {case.peer}", flush=True)
     if load is not None:  # a shared machine: other jobs slow both sides unevenly
         notes.append(f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
@@ -135,7 +129,8 @@ def main():
     print()
     for r in rows:
         print(f"{r['kernel']} {r['size']}: {r['throughput']:.0f} GFLOP/s = "
-              f"{r['throughput'] / sgemm['sgemm_gflops']:.0%} of SGEMM (torch {r['peer_throughput']:.0f})")
+              f"{r['share_of_sgemm']:.0%} of SGEMM (torch {r['peer_throughput']:.0f}); at the SGEMM rate the ratio "
+              f"would be {r['ratio_at_sgemm_rate']:.2f}")
     payload = {"benchmark": "attention_backward", "size": args.size, "machine": info, "sgemm": sgemm,
                "notes": notes, "rows": rows}
     save(args, "-attention-backward", payload, lambda png: plot_ratios(rows, info, png, "attention backward"))

@@ -1,7 +1,7 @@
 """The dask backend on a LocalCluster (2 worker processes x 1 thread) beside dask's and dask-ml's own.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE nice python bench/bench_dask.py \
-        [--size default|small] [--out PATH] [--skip-out-of-core]
+        [--size default|small] [--out PATH] [--skip-out-of-core] [--skip-sparse]
 
 Cases (default size; --size small shrinks every matrix for CI):
 
@@ -23,6 +23,11 @@ Cases (default size; --size small shrinks every matrix for CI):
 - jl_project to 256 dimensions of the dense matrix (gaussian and sparse
   kinds) against X @ R.T with R materialized by scikit-learn
   (GaussianRandomProjection / SparseRandomProjection components_).
+- Compute floor: one block's products timed on one thread in the driver
+  (the randomized SVD's A_r Z and A_r^T Q, which every side does at equal
+  work, and each JL call), times the blocks per worker: the time with no
+  scheduling, transfer or reduction cost.  ratio_ceiling = peer time / floor
+  is the best ratio this machine allows; floor_share = floor / logsketch time.
 - Scaling: logsketch's dense calls on 1 worker and on 2; efficiency =
   t1 / (2 t2).
 - Out of core (unless --skip-out-of-core): a randomized SVD of a float32
@@ -128,8 +133,49 @@ def sparse_captured(A, Vt):
     return float(num / den)
 
 
+def one_thread_seconds(fn, repeat=3):
+    """Median seconds of fn() on one thread (logsketch's and BLAS's), after a warm-up call."""
+    from threadpoolctl import threadpool_limits
+
+    threads = logsketch.get_num_threads()
+    logsketch.set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            fn()
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
+    finally:
+        logsketch.set_num_threads(threads)
+    return float(np.median(times))
+
+
+def compute_floor(cfg, workers):
+    """Seconds the block products alone take with every worker busy and no scheduling cost, from one
+    block timed on one thread here: the randomized SVD's (n_iter + 1) products A_r Z and A_r^T Q
+    (the same for logsketch and the peers at equal work) and each JL projection's per-block call."""
+    m, n, chunk = cfg["dense"]
+    l, k = cfg["k"] + OVERSAMPLES, cfg["jl_k"]
+    block = dense_block(block_id=(0, 0), rows=chunk, n=n)
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((n, l), dtype=np.float32)
+    q = rng.standard_normal((chunk, l), dtype=np.float32)
+    blocks_per_worker = -(-(m // chunk) // workers)
+    product = one_thread_seconds(lambda: block @ z) + one_thread_seconds(lambda: block.T @ q)
+    floor = {"rsvd dense": (N_ITER + 1) * product * blocks_per_worker}
+    for kind in ("gaussian", "sparse"):
+        floor[f"jl {kind}"] = one_thread_seconds(lambda kind=kind: logsketch.jl_project(block, k, kind=kind, seed=0)) \
+            * blocks_per_worker
+    return floor
+
+
 def row(case, size, peer, t, t_peer, work, unit, target, **extra):
     ratio = t_peer / t if t_peer else None
+    if extra.get("floor_s"):  # the best ratio the machine allows: the peer against logsketch at its floor
+        extra["ratio_ceiling"] = t_peer / extra["floor_s"] if t_peer else None
+        extra["floor_share"] = extra["floor_s"] / t
     return dict(kernel=case, size=size, dtype="float32", peer=peer, time_s=t, peer_time_s=t_peer, ratio=ratio,
                 throughput=work / t / 1e9, unit=unit, target=target,
                 passed=None if target is None or ratio is None else bool(ratio >= target), **extra)
@@ -138,7 +184,7 @@ def row(case, size, peer, t, t_peer, work, unit, target, **extra):
 # --------------------------------------------------------------------------- cases
 
 
-def rsvd_dense(client, cfg, small):
+def rsvd_dense(client, cfg, small, floor):
     m, n, chunk = cfg["dense"]
     k = cfg["k"]
     A = generated(dense_block, m, n, chunk).persist()
@@ -169,6 +215,7 @@ def rsvd_dense(client, cfg, small):
                       residual(A, u, svd.singular_values_, svd.components_) / best))
     for name, tp, perr in peers:
         rows.append(row("rsvd dense", size, name, t, tp, flops, "GFLOP/s", TARGETS["rsvd dense"],
+                        floor_s=floor["rsvd dense"],
                         error=[err], peer_error=[perr], error_vs_peer=err / perr,
                         error_target_met=bool(err <= 1.01 * perr)))
     return A, rows, t
@@ -205,7 +252,7 @@ def rsvd_sparse(client, cfg):
     return rows, notes
 
 
-def jl_cases(A, cfg):
+def jl_cases(A, cfg, floor):
     from sklearn.random_projection import GaussianRandomProjection, SparseRandomProjection
 
     m, n, _ = cfg["dense"]
@@ -220,7 +267,7 @@ def jl_cases(A, cfg):
         tp, _ = timed(lambda: wait(A.map_blocks(lambda x: np.asarray(x @ R), chunks=(A.chunks[0], (k,)),
                                                 dtype=np.float32).persist()))
         rows.append(row("jl_project", f"{m}x{n} -> {k} {kind}", f"X @ R.T, R = sklearn {peer.__name__}", t, tp,
-                        2.0 * m * n * k, "GFLOP/s", TARGETS["jl_project"]))
+                        2.0 * m * n * k, "GFLOP/s", TARGETS["jl_project"], floor_s=floor[f"jl {kind}"]))
         times[kind] = t
     return rows, times
 
@@ -274,6 +321,7 @@ def main():
     parser.add_argument("--size", choices=sorted(SIZES), default="default")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--skip-out-of-core", action="store_true")
+    parser.add_argument("--skip-sparse", action="store_true", help="leave out the sparse randomized SVD (minutes)")
     parser.add_argument("--out-of-core-only", action="store_true",
                         help="run only the out-of-core case and add it to the JSON at --out (which must exist)")
     parser.add_argument("--note", action="append", default=[], help="a note recorded with the run (e.g. load)")
@@ -292,25 +340,28 @@ def main():
         print("out of core:", record["out_of_core"])
         return
     rows, scaling = [], {}
+    floors = {workers: compute_floor(cfg, workers) for workers in (2, 1)}
+    print("compute floors (s, one block timed on one thread):", floors, flush=True)
     for workers in (2, 1):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           memory_limit="8GiB" if not small else "2GiB") as cluster, Client(cluster) as client:
             if workers == 2:
-                A, dense_rows, t_svd = rsvd_dense(client, cfg, small)
-                jl_rows, jl_times = jl_cases(A, cfg)
+                A, dense_rows, t_svd = rsvd_dense(client, cfg, small, floors[2])
+                jl_rows, jl_times = jl_cases(A, cfg, floors[2])
                 rows += dense_rows + jl_rows
                 scaling[2] = dict(rsvd=t_svd, **jl_times)
                 del A
-                sparse_rows, sparse_notes = rsvd_sparse(client, cfg)
-                rows += sparse_rows
-                notes += sparse_notes
+                if not args.skip_sparse:
+                    sparse_rows, sparse_notes = rsvd_sparse(client, cfg)
+                    rows += sparse_rows
+                    notes += sparse_notes
             else:
                 m, n, chunk = cfg["dense"]
                 A = generated(dense_block, m, n, chunk).persist()
                 wait(A)
                 logsketch.randomized_svd(A[: 4 * chunk], cfg["k"], n_iter=1)
                 t_svd, _ = timed(lambda: logsketch.randomized_svd(A, cfg["k"], n_iter=N_ITER, seed=0))
-                _, jl_times = jl_cases(A, cfg)
+                _, jl_times = jl_cases(A, cfg, floors[1])
                 scaling[1] = dict(rsvd=t_svd, **jl_times)
         print(f"{workers} worker(s) done", flush=True)
     efficiency = {case: scaling[1][case] / (2 * scaling[2][case]) for case in scaling[2]}
@@ -327,7 +378,7 @@ def main():
     suffix = "-dask" if not small else "-dask-small"
     out = args.out or Path(__file__).parent / "results" / f"{datetime.date.today()}-{cpu_slug()}{suffix}.json"
     write_json(out, dict(benchmark="dask", machine=info, size=args.size, cluster="LocalCluster, processes, 1 thread per worker",
-                         rows=rows, scaling=dict(seconds=scaling, efficiency=efficiency), out_of_core=ooc,
+                         rows=rows, scaling=dict(seconds=scaling, efficiency=efficiency, floor_s=floors), out_of_core=ooc,
                          notes=notes, targets=TARGETS))
     print(f"wrote {out}")
 
