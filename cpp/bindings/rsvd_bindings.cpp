@@ -114,6 +114,37 @@ void csr(const py::array& data, const py::array& indices, const py::array& indpt
     if (!error.empty()) throw py::value_error(error);
 }
 
+// out = A x (A^T x when adjoint) for a CSR A (m x n): the factorization's own
+// sparse product, for the dask path's per-block tasks.
+void csr_product(const py::array& data, const py::array& indices, const py::array& indptr, std::int64_t m,
+                 std::int64_t n, const py::array& x, py::array& out, bool adjoint) {
+    const Dtype dt = float_dtype(data, "A.data");
+    const CsrView v = csr_view(data, indices, indptr, m, "A");
+    const std::int64_t in_rows = adjoint ? m : n, out_rows = adjoint ? n : m;
+    if (float_dtype(x, "x") != dt || x.ndim() != 2 || x.shape(0) != in_rows || !(x.flags() & py::array::c_style))
+        throw py::value_error("x must be a C-contiguous 2-D array of A's dtype with " + std::to_string(in_rows) +
+                              " rows");
+    const std::int64_t l = x.shape(1);
+    require_out(out, dt, out_rows, l, "out");
+    const rsvd::Matrix mat{dt, m, n, true, nullptr, 0, 0, v.data, v.indices, v.indptr, v.nnz, v.index64,
+                           false, nullptr};
+    std::string error;
+    {
+        py::gil_scoped_release release;
+        InterruptibleCall interruptible;
+        error = csr_invariants(v, m, n, "A");
+        if (error.empty()) {
+            if (dt == Dtype::float32)
+                rsvd::csr_product(mat, adjoint, static_cast<const float*>(x.data()),
+                                  static_cast<float*>(out.mutable_data()), l);
+            else
+                rsvd::csr_product(mat, adjoint, static_cast<const double*>(x.data()),
+                                  static_cast<double*>(out.mutable_data()), l);
+        }
+    }
+    if (!error.empty()) throw py::value_error(error);
+}
+
 }  // namespace
 
 void register_rsvd(py::module_& m) {
@@ -131,6 +162,9 @@ void register_rsvd(py::module_& m) {
           py::arg("l"), py::arg("n_iter"), py::arg("normalizer"), py::arg("transpose"), py::arg("flip_sign"),
           py::arg("sketch"), py::arg("seed"), py::arg("density"),
           "Randomized SVD of a CSR A (or of a CSC A given as the CSR of A^T) into U, S, Vt.");
+    m.def("rsvd_csr_product", &csr_product, py::arg("data"), py::arg("indices"), py::arg("indptr"), py::arg("m"),
+          py::arg("n"), py::arg("x"), py::arg("out"), py::arg("adjoint"),
+          "out = A x (A^T x when adjoint) for a CSR A (m x n), with the randomized SVD's sparse kernels.");
 }
 
 }  // namespace logsketch::bindings

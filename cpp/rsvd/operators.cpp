@@ -238,6 +238,33 @@ std::unique_ptr<LinearOp<T>> make_operator(const Matrix& a, bool transpose) {
     return op;
 }
 
+template <class T>
+void csr_product(const Matrix& a, bool adjoint, const T* x, T* out, std::int64_t l) {
+    const std::unique_ptr<LinearOp<T>> op = make_operator<T>(a, false);
+    const std::int64_t ld = op->panel_ld(l);
+    const std::int64_t in_rows = adjoint ? op->rows() : op->cols(), out_rows = adjoint ? op->cols() : op->rows();
+    // The kernels want rows padded to whole vectors (zero padding): copy in
+    // and out unless l already is a multiple of the alignment.
+    std::vector<T> padded_in, padded_out;
+    const T* src = x;
+    T* dst = out;
+    if (ld != l) {
+        padded_in.assign(static_cast<std::size_t>(in_rows * ld), T(0));
+        padded_out.resize(static_cast<std::size_t>(out_rows * ld));
+        for (std::int64_t i = 0; i < in_rows; ++i) std::copy(x + i * l, x + (i + 1) * l, padded_in.data() + i * ld);
+        src = padded_in.data();
+        dst = padded_out.data();
+    }
+    if (adjoint) op->apply_t(src, dst, l, ld);
+    else op->apply(src, dst, l, ld);
+    if (ld != l) {
+        for (std::int64_t i = 0; i < out_rows; ++i)
+            std::copy(padded_out.data() + i * ld, padded_out.data() + i * ld + l, out + i * l);
+    }
+}
+
+template void csr_product<float>(const Matrix&, bool, const float*, float*, std::int64_t);
+template void csr_product<double>(const Matrix&, bool, const double*, double*, std::int64_t);
 template std::unique_ptr<LinearOp<float>> make_operator<float>(const Matrix&, bool);
 template std::unique_ptr<LinearOp<double>> make_operator<double>(const Matrix&, bool);
 template class LinearOp<float>;

@@ -48,6 +48,14 @@ private:
 template <class T>
 std::unique_ptr<LinearOp<T>> make_operator(const Matrix& a, bool transpose);
 
+// out = A x, or A^T x when adjoint, for a CSR A (the Matrix's arrays, no
+// mean): x is row-major with l columns (n x l, or m x l when adjoint), out
+// likewise (m x l, or n x l), both contiguous.  The randomized SVD's own CSR
+// product, for callers that hold one block of a larger A: the same bits as
+// the product inside randomized_svd.
+template <class T>
+void csr_product(const Matrix& a, bool adjoint, const T* x, T* out, std::int64_t l);
+
 // How much of the gathered panel one column block of a CSR product covers
 // (12 MiB: operators.cpp has the measurement).  The setter, for tests, returns
 // the old value; the bits do not depend on it.

@@ -40,6 +40,8 @@ def philox4x32_10(counters: numpy.typing.ArrayLike, k0: int, k1: int) -> numpy.t
     """Philox4x32-10 blocks of uint32 counters (n, 4) under key (k0, k1)."""
 def rsvd_csr(data: numpy.ndarray, indices: numpy.ndarray, indptr: numpy.ndarray, m: int, n: int, csr_transposed: bool, mean: numpy.ndarray | None, u: numpy.ndarray, s: numpy.ndarray, vt: numpy.ndarray, k: int, l: int, n_iter: int, normalizer: str, transpose: bool, flip_sign: bool, sketch: str, seed: int, density: float) -> None:
     """Randomized SVD of a CSR A (or of a CSC A given as the CSR of A^T) into U, S, Vt."""
+def rsvd_csr_product(data: numpy.ndarray, indices: numpy.ndarray, indptr: numpy.ndarray, m: int, n: int, x: numpy.ndarray, out: numpy.ndarray, adjoint: bool) -> None:
+    """out = A x (A^T x when adjoint) for a CSR A (m x n), with the randomized SVD's sparse kernels."""
 def rsvd_dense(a: numpy.ndarray, mean: numpy.ndarray | None, u: numpy.ndarray, s: numpy.ndarray, vt: numpy.ndarray, k: int, l: int, n_iter: int, normalizer: str, transpose: bool, flip_sign: bool, sketch: str, seed: int, density: float) -> None:
     """Randomized SVD of a dense C- or F-contiguous A into U, S, Vt."""
 def set_num_threads(n: int) -> None: ...

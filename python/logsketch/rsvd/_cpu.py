@@ -41,3 +41,13 @@ def factor(fmt, A, spec, mean=None):
     else:
         _core.rsvd_csr(A.data, A.indices, A.indptr, m, n, fmt == "csc", *args)
     return U, S, Vt
+
+
+def csr_product(A, x, adjoint=False):
+    """A @ x, or A.T @ x when adjoint, for a canonical CSR A (m x n) and a dense x of A's dtype
+    ((n, l), or (m, l) when adjoint): the factorization's own sparse kernels, one C-contiguous result."""
+    m, n = A.shape
+    x = np.ascontiguousarray(x, dtype=A.dtype)
+    out = np.empty((n if adjoint else m, x.shape[1]), dtype=A.dtype)
+    _core.rsvd_csr_product(A.data, A.indices, A.indptr, m, n, x, out, adjoint)
+    return out
