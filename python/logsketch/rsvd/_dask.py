@@ -3,9 +3,11 @@
 A (m x n) is chunked along rows, and optionally along columns.  Per step:
 
 - Y = A Omega: each task sketches its block with Omega's rows regenerated from
-  the seed (the JL kernel on a block of whole rows; the block's columns of the
-  materialized l x n matrix, cached once per process, on a column chunk):
-  nothing is broadcast.  Partial products of a row block's column chunks are
+  the seed (the JL kernel on a dense block of whole rows, or a sparse sketch;
+  the block's columns of the materialized l x n matrix, cached once per
+  process, on a column chunk or a sparse block with a gaussian or SRHT
+  sketch, as the in-memory CSR path does): nothing is broadcast.  Sparse
+  blocks multiply through the in-memory factorization's CSR kernels.  Partial products of a row block's column chunks are
   summed in the order of the chunks.  Y (m x l) is persisted on the workers.
 - normalize(Y): Cholesky QR through the Gram matrix G = sum_r Y_r^T Y_r (a
   dask reduction), R factored on the driver with the in-memory path's shift
@@ -42,6 +44,7 @@ from .._backend.dask import (array_from_layer, check_array, check_block_dtype, c
                              dense_or_sparse, new_name)
 from .._validate import issparse
 from ..jl import _cpu as _jl_cpu
+from . import _cpu as _rsvd_cpu
 from ..jl._spec import matrix_spec
 from ..jl._spec import resolve_density
 
@@ -76,13 +79,9 @@ def _block(a, r, c, ctx):
     return dense_or_sparse(a, "A", integers=True, formats=("csr", "csc"))
 
 
-def _dense(x):
-    return x.toarray() if issparse(x) else np.asarray(x)
-
-
 @functools.lru_cache(maxsize=2)
 def _omega_rows(sketch, dtype):
-    """Omega^T (l x n), materialized once per process for column-chunked blocks: O(l n) memory."""
+    """Omega^T (l x n), materialized once per process for column-chunked and sparse blocks: O(l n) memory."""
     return _jl_cpu.components(sketch, dtype)
 
 
@@ -94,21 +93,32 @@ def _sketch_part(a, r, c, ctx):
     a = _block(a, r, c, ctx)
     if ctx.sketch.kind == "sparse":  # skips entries: scan the block itself, as in memory
         check_block_finite(a, "A", (r, c))
-    if ctx.whole_rows:
+    if ctx.whole_rows and not (issparse(a) and ctx.sketch.kind != "sparse"):
         part = _jl_cpu.project(a.tocsr() if issparse(a) else a, ctx.sketch)
-    else:
+    else:  # as in memory, a CSR block meets a materialized gaussian or SRHT Omega
         c0 = ctx.col_starts[c]
         rows = _omega_rows(ctx.sketch, ctx.dtype)[:, c0 : c0 + a.shape[1]]
-        part = np.ascontiguousarray(_dense(rows @ a.T).T, dtype=ctx.dtype)
+        part = _product(a, rows.T, False, ctx.dtype) if issparse(a) else np.ascontiguousarray(
+            (rows @ a.T).T, dtype=ctx.dtype)
     if not np.isfinite(part).all():
         check_block_finite(a, "A", (r, c))
         raise _overflowed(ctx.dtype)
     return part
 
 
+def _product(a, x, adjoint, dtype):
+    """a @ x, or a.T @ x when adjoint, in dtype: a sparse block through the
+    in-memory factorization's CSR kernels (a CSC block as the CSR of its transpose)."""
+    if issparse(a):
+        if a.format == "csc":
+            return _rsvd_cpu.csr_product(a.T, x, not adjoint).astype(dtype, copy=False)
+        return _rsvd_cpu.csr_product(a, x, adjoint).astype(dtype, copy=False)
+    return np.asarray((a.T if adjoint else a) @ x, dtype=dtype)
+
+
 def _apply_part(a, z, r, c, ctx):
     """A_rc Z_c."""
-    return np.asarray(_block(a, r, c, ctx) @ z, dtype=ctx.dtype)
+    return _product(_block(a, r, c, ctx), z, False, ctx.dtype)
 
 
 def _row_sum(parts, shift):
@@ -124,7 +134,7 @@ def _row_sum(parts, shift):
 def _apply_t_part(a, y, t, mean, r, c, ctx):
     """(A_rc - 1 mean_c^T)^T Q_r with Q_r = Y_r T: one (1, n_c, l) term of A^T Q."""
     q = y if t is None else y @ t
-    w = np.asarray(_block(a, r, c, ctx).T @ q, dtype=ctx.dtype)
+    w = _product(_block(a, r, c, ctx), q, True, ctx.dtype)
     if mean is not None:
         w -= np.outer(mean, q.sum(axis=0))
     return w[None]
