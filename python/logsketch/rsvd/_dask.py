@@ -1,34 +1,41 @@
 """The randomized SVD of a dask array: the in-memory algorithm, step for step, across blocks.
 
-A (m x n) is chunked along rows, and optionally along columns.  Per step:
+A (m x n) is chunked along rows, and optionally along columns.  As in memory,
+M = A^T when ``transpose`` (``"auto"``: m < n) and M = A otherwise, p x q:
+M's blocks are A's blocks read transposed inside each task (a view; a CSR
+block becomes CSC), never a rechunked or materialized A^T.  Per step:
 
-- Y = A Omega: each task sketches its block with Omega's rows regenerated from
-  the seed (the JL kernel on a block of whole rows; the block's columns of the
-  materialized l x n matrix, cached once per process, on a column chunk):
-  nothing is broadcast.  Partial products of a row block's column chunks are
-  summed in the order of the chunks.  Y (m x l) is persisted on the workers.
+- Y = M Omega: each task sketches its block with Omega's rows regenerated
+  from the seed (the JL kernel on a block of whole rows; the block's columns
+  of the materialized l x q matrix, cached once per process, on a column
+  chunk): nothing is broadcast.  Partial products of a row block's column
+  chunks are summed in the order of the chunks.  Y (p x l) is persisted on
+  the workers.
 - normalize(Y): Cholesky QR through the Gram matrix G = sum_r Y_r^T Y_r (a
   dask reduction), R factored on the driver with the in-memory path's shift
   rule (shifted when G is not positive definite, a second pass then, TSQR
   when even that fails), Y R^-1 applied lazily inside the next product.
   "qr" and "lu" use dask's TSQR (Householder per block), "none" a
   power-of-two rescaling.
-- Z = A^T Q: per block A_rc^T Q_r, summed over the row blocks (a dask tree
-  reduction): n x l, on the driver, where Z is normalized with the chosen
-  normalizer.  Y = A Z: Z's row slice is the only data sent to a task.
+- Z = M^T Q: per block M_rc^T Q_r, summed over the row blocks (a dask tree
+  reduction): q x l, on the driver, where Z is normalized with the chosen
+  normalizer.  Y = M Z: Z's row slice is the only data sent to a task.
 - The final basis: Cholesky QR until a pass needs no shift, then once more,
-  kept if orthonormal to 100 l eps, else TSQR; B^T = A^T Q, and B's SVD on the
-  driver through a QR of B^T and the SVD of the l x l R; U = Q Ub[:, :k] lazy, from the persisted Y; signs flipped as
-  in memory (a reduction over U's blocks finds each column's largest entry).
+  kept if orthonormal to 100 l eps, else TSQR; B^T = M^T Q, and B's SVD on
+  the driver through a QR of B^T and the SVD of the l x l R.
+- Untransposed: U = Q Ub[:, :k] lazy, from the persisted Y, signs flipped as
+  in memory (a reduction over U's blocks finds each column's largest
+  entry).  Transposed: A's U is M's Vt^T (m x k, on the driver, where its
+  signs are flipped as in memory), returned as a dask array with A's row
+  chunks, and A's Vt = (Q Ub[:, :k])^T is computed (k x n).
 
 A is never gathered: a task holds one block, the block's slice of Z or
-Omega (at most l x n), and one row block of Y.  With ``mean`` the factored
-matrix is A - 1 mean^T, implicitly: A Z - 1 (mean^T Z) and
-A^T Q - mean (1^T Q), so sparse blocks stay sparse.
-
-The sketch is always of A's column space (the distributed side stays the
-row side): ``spec.transpose`` is ignored and the sparse sketch's density is
-1/sqrt(n).
+Omega (at most l x q), and one row block of Y.  The driver holds q x l
+panels, q = min(m, n) with ``transpose="auto"``.  With ``mean`` the factored
+matrix is A - 1 mean^T = M - u v^T (u = 1, v = mean for M = A; u = mean,
+v = 1 for M = A^T, a shift of M's rows), implicitly: M Z - u (v^T Z) and
+M^T Q - v (u^T Q), so sparse blocks stay sparse.  The sparse sketch's
+density is 1/sqrt(q), as in memory.
 """
 
 from __future__ import annotations
