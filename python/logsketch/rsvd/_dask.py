@@ -119,7 +119,7 @@ def _dense(x):
 
 @functools.lru_cache(maxsize=2)
 def _omega_rows(sketch, dtype):
-    """Omega^T (l x n), materialized once per process for column-chunked blocks: O(l n) memory."""
+    """Omega^T (l x q), materialized once per process for column-chunked blocks: O(l q) memory."""
     return _jl_cpu.components(sketch, dtype)
 
 
@@ -330,7 +330,7 @@ def _inverse_upper(R):
 
 
 def _normalize_local(X, how):
-    """The in-memory normalizers on the driver's n x l panel."""
+    """The in-memory normalizers on the driver's q x l panel."""
     import scipy.linalg
 
     if how == "none":
@@ -415,9 +415,9 @@ def _flip_signs(panel, t, Vt):
 
 
 def _small_svd(Bt, k):
-    """Ub[:, :k], S[:k], Vb^T[:k] of B = Bt^T (l x n) through Bt = Q2 R and the SVD of the l x l R^T.
+    """Ub[:, :k], S[:k], Vb^T[:k] of B = Bt^T (l x q) through Bt = Q2 R and the SVD of the l x l R^T.
 
-    As in memory, the tall n x l factor goes through a QR (Householder here)
+    As in memory, the tall q x l factor goes through a QR (Householder here)
     and only the l x l R through the SVD: an SVD of the wide B itself was
     several times slower (one LAPACK call, single-threaded).
     """
