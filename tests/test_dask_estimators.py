@@ -77,6 +77,26 @@ def test_rsvd_dense_matches_in_memory(dtype, center, whiten, chunks):
     assert np.abs(back.compute() - expected.inverse_transform(Y0)).max() <= tolerance(dtype) * float(np.abs(X).max())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("center", [False, True])
+@pytest.mark.parametrize("sparse_chunks", [False, True])
+def test_rsvd_wide_matches_in_memory(dtype, center, sparse_chunks):
+    """A wide X is factored through X^T on dask as in memory: the same fit, lazy transforms."""
+    X = np.ascontiguousarray(decaying(300, 40, dtype).T)
+    Xd = da.from_array(X, chunks=(15, 120))
+    if sparse_chunks:
+        X = sparse.csr_matrix(np.where(np.abs(X) < 0.02, 0, X).astype(dtype))
+        Xd = da.from_array(X, chunks=(15, 120), asarray=False)
+    expected = RandomizedSVD(K, center=center, n_iter=3, seed=4)
+    got = RandomizedSVD(K, center=center, n_iter=3, seed=4)
+    Y0, Y = expected.fit_transform(X), got.fit_transform(Xd)
+    assert_fits_match(got, expected, dtype)
+    assert_lazy(Y, Xd, K)
+    tol = tolerance(dtype) * float(np.abs(Y0).max())
+    assert np.abs(Y.compute() - Y0).max() <= tol
+    assert np.abs(got.transform(Xd).compute() - expected.transform(X)).max() <= tol
+
+
 def test_rsvd_fit_returns_self_and_ints_become_float64():
     X = np.random.default_rng(1).integers(0, 9, size=(120, 12))
     est = RandomizedSVD(3, center=True, seed=2)

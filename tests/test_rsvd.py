@@ -373,6 +373,17 @@ def test_csr_product_matches_scipy(dtype, index, adjoint, l):
     np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
 
 
+def test_csr_product_takes_an_unaligned_x():
+    from logsketch.rsvd._cpu import csr_product
+
+    A = sp.csr_matrix(np.arange(12, dtype=np.float32).reshape(3, 4))
+    raw = np.zeros(4 * 2 * 4 + 1, np.uint8)[1:]
+    x = raw.view(np.float32).reshape(4, 2)
+    assert not x.flags.aligned
+    x[:] = np.arange(8, dtype=np.float32).reshape(4, 2)
+    np.testing.assert_array_equal(csr_product(A, x), A @ np.arange(8, dtype=np.float32).reshape(4, 2))
+
+
 def test_csr_product_errors():
     from logsketch import _core
 

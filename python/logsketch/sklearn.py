@@ -562,8 +562,8 @@ class RandomizedSVD(_Estimator):
     Dask arrays (dense or scipy.sparse chunks, chunked along rows and/or
     columns, known chunk sizes): ``fit`` factors X block by block without
     gathering it (:func:`logsketch.randomized_svd` on dask, the mean
-    subtracted implicitly, so sparse chunks stay sparse; X's column space is
-    always sketched) after one pass for the column moments, and one more for
+    subtracted implicitly, so sparse chunks stay sparse; a wide X through
+    X^T, as in memory) after one pass for the column moments, and one more for
     the explained variance with center=False.  The fitted attributes are
     ndarrays, equal to the fit of ``X.compute()`` with the same seed up to
     rounding.  ``fit_transform``, ``transform`` and ``inverse_transform``
@@ -657,16 +657,16 @@ class RandomizedSVD(_Estimator):
         return _rsvd_cpu.factor(fmt, A, spec, mean)
 
     def _factor_dask(self, X, k, center):
-        """U (lazy, X's row chunks), S, Vt, the column means and the total variance of a dask X, U-flip off.
+        """U (a dask array, X's row chunks), S, Vt, the column means and the total variance of a dask X, U-flip off.
 
-        The column space is always sketched (``transpose`` does not apply); the
-        moments take one pass over X, the factorization never gathers it.
+        ``transpose="auto"`` as in memory (a wide X through X^T); the moments
+        take one pass over X, the factorization never gathers it.
         """
         from .rsvd import _dask as _rsvd_dask
 
         A = _rsvd_dask.as_input(X)
         mean, total_var = _rsvd_dask.column_moments(A, center)
-        spec = resolve(A.shape, k, self.n_oversamples, self.n_iter, self.normalizer, False, False, "gaussian",
+        spec = resolve(A.shape, k, self.n_oversamples, self.n_iter, self.normalizer, "auto", False, "gaussian",
                        self.seed)
         U, S, Vt = _rsvd_dask.factor(A, spec, mean.astype(X.dtype) if center else None)
         return U, S, Vt, mean, total_var

@@ -61,10 +61,11 @@ def randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto", normaliz
         (torch, CuPy) run on the GPU when logsketch._cuda is built.  A dask
         array (dense or scipy.sparse chunks, chunked along rows and/or
         columns) is factored block by block without gathering it: U comes
-        back as a lazy dask array with A's row chunks, S and Vt as ndarrays;
-        A's column space is always sketched (``transpose`` is ignored), and
-        NaN or infinity is reported with its block when computed
-        (logsketch/rsvd/_dask.py, docs/scale-out.md).
+        back as a lazy dask array with A's row chunks, S and Vt as ndarrays
+        (the in-memory result to rounding, ``transpose`` included: a wide A
+        is factored through A^T read block by block, so the driver holds
+        min(m, n) x l panels), and NaN or infinity is reported with its
+        block when computed (logsketch/rsvd/_dask.py, docs/scale-out.md).
     n_components : int
         k, in [1, min(m, n)].
     n_oversamples : int, default 10

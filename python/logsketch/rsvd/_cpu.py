@@ -47,7 +47,7 @@ def csr_product(A, x, adjoint=False):
     """A @ x, or A.T @ x when adjoint, for a canonical CSR A (m x n) and a dense x of A's dtype
     ((n, l), or (m, l) when adjoint): the factorization's own sparse kernels, one C-contiguous result."""
     m, n = A.shape
-    x = np.ascontiguousarray(x, dtype=A.dtype)
+    x = np.require(x, dtype=A.dtype, requirements=("C", "A"))  # deserialized buffers may be unaligned
     out = np.empty((n if adjoint else m, x.shape[1]), dtype=A.dtype)
     _core.rsvd_csr_product(A.data, A.indices, A.indptr, m, n, x, out, adjoint)
     return out

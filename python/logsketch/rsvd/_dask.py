@@ -1,36 +1,43 @@
 """The randomized SVD of a dask array: the in-memory algorithm, step for step, across blocks.
 
-A (m x n) is chunked along rows, and optionally along columns.  Per step:
+A (m x n) is chunked along rows, and optionally along columns.  As in memory,
+M = A^T when ``transpose`` (``"auto"``: m < n) and M = A otherwise, p x q:
+M's blocks are A's blocks read transposed inside each task (a view; a CSR
+block becomes CSC), never a rechunked or materialized A^T.  Per step:
 
-- Y = A Omega: each task sketches its block with Omega's rows regenerated from
-  the seed (the JL kernel on a dense block of whole rows, or a sparse sketch;
-  the block's columns of the materialized l x n matrix, cached once per
-  process, on a column chunk or a sparse block with a gaussian or SRHT
+- Y = M Omega: each task sketches its block with Omega's rows regenerated
+  from the seed (the JL kernel on a dense block of whole rows, or a sparse
+  sketch; the block's columns of the materialized l x q matrix, cached once
+  per process, on a column chunk or a sparse block with a gaussian or SRHT
   sketch, as the in-memory CSR path does): nothing is broadcast.  Sparse
-  blocks multiply through the in-memory factorization's CSR kernels.  Partial products of a row block's column chunks are
-  summed in the order of the chunks.  Y (m x l) is persisted on the workers.
+  blocks multiply through the in-memory factorization's CSR kernels.
+  Partial products of a row block's column chunks are summed in the order
+  of the chunks.  Y (p x l) is persisted on the workers.
 - normalize(Y): Cholesky QR through the Gram matrix G = sum_r Y_r^T Y_r (a
   dask reduction), R factored on the driver with the in-memory path's shift
   rule (shifted when G is not positive definite, a second pass then, TSQR
   when even that fails), Y R^-1 applied lazily inside the next product.
   "qr" and "lu" use dask's TSQR (Householder per block), "none" a
   power-of-two rescaling.
-- Z = A^T Q: per block A_rc^T Q_r, summed over the row blocks (a dask tree
-  reduction): n x l, on the driver, where Z is normalized with the chosen
-  normalizer.  Y = A Z: Z's row slice is the only data sent to a task.
+- Z = M^T Q: per block M_rc^T Q_r, summed over the row blocks (a dask tree
+  reduction): q x l, on the driver, where Z is normalized with the chosen
+  normalizer.  Y = M Z: Z's row slice is the only data sent to a task.
 - The final basis: Cholesky QR until a pass needs no shift, then once more,
-  kept if orthonormal to 100 l eps, else TSQR; B^T = A^T Q, and B's SVD on the
-  driver through a QR of B^T and the SVD of the l x l R; U = Q Ub[:, :k] lazy, from the persisted Y; signs flipped as
-  in memory (a reduction over U's blocks finds each column's largest entry).
+  kept if orthonormal to 100 l eps, else TSQR; B^T = M^T Q, and B's SVD on
+  the driver through a QR of B^T and the SVD of the l x l R.
+- Untransposed: U = Q Ub[:, :k] lazy, from the persisted Y, signs flipped as
+  in memory (a reduction over U's blocks finds each column's largest
+  entry).  Transposed: A's U is M's Vt^T (m x k, on the driver, where its
+  signs are flipped as in memory), returned as a dask array with A's row
+  chunks, and A's Vt = (Q Ub[:, :k])^T is computed (k x n).
 
 A is never gathered: a task holds one block, the block's slice of Z or
-Omega (at most l x n), and one row block of Y.  With ``mean`` the factored
-matrix is A - 1 mean^T, implicitly: A Z - 1 (mean^T Z) and
-A^T Q - mean (1^T Q), so sparse blocks stay sparse.
-
-The sketch is always of A's column space (the distributed side stays the
-row side): ``spec.transpose`` is ignored and the sparse sketch's density is
-1/sqrt(n).
+Omega (at most l x q), and one row block of Y.  The driver holds q x l
+panels, q = min(m, n) with ``transpose="auto"``.  With ``mean`` the factored
+matrix is A - 1 mean^T = M - u v^T (u = 1, v = mean for M = A; u = mean,
+v = 1 for M = A^T, a shift of M's rows), implicitly: M Z - u (v^T Z) and
+M^T Q - v (u^T Q), so sparse blocks stay sparse.  The sparse sketch's
+density is 1/sqrt(q), as in memory.
 """
 
 from __future__ import annotations
@@ -62,26 +69,56 @@ def _overflowed(dtype):
 
 @dataclass(frozen=True)
 class _Blocks:
-    """What a block's task needs to know of the whole: dtypes, the sketch, the column offsets."""
+    """What a block's task needs to know of the whole: dtypes, the sketch, M's column offsets, M = A or A^T."""
 
     declared: np.dtype
     dtype: np.dtype
-    sketch: object  # the JL MatrixSpec of Omega^T (l x n)
+    sketch: object  # the JL MatrixSpec of Omega^T (l x q)
     col_starts: tuple
+    transposed: bool = False
 
     @property
     def whole_rows(self):
         return len(self.col_starts) == 1
 
+    def where(self, r, c):
+        """A's index of M's block (r, c): what errors name."""
+        return (c, r) if self.transposed else (r, c)
+
+
+@dataclass(frozen=True)
+class _Operand:
+    """The factored M (p x q): A, or A^T read from A's blocks (a block's transpose is a view), never built."""
+
+    A: object
+    transposed: bool
+
+    @property
+    def shape(self):
+        return self.A.shape[::-1] if self.transposed else self.A.shape
+
+    @property
+    def chunks(self):
+        return self.A.chunks[::-1] if self.transposed else self.A.chunks
+
+    @property
+    def numblocks(self):
+        return self.A.numblocks[::-1] if self.transposed else self.A.numblocks
+
+    def key(self, r, c):
+        return (self.A.name, c, r) if self.transposed else (self.A.name, r, c)
+
 
 def _block(a, r, c, ctx):
-    check_block_dtype(a, "A", (r, c), ctx.declared)
-    return dense_or_sparse(a, "A", integers=True, formats=("csr", "csc"))
+    """M's block (r, c) from A's block, checked (the errors name A's block)."""
+    check_block_dtype(a, "A", ctx.where(r, c), ctx.declared)
+    a = dense_or_sparse(a, "A", integers=True, formats=("csr", "csc"))
+    return a.T if ctx.transposed else a  # CSR <-> CSC, C <-> F order: no copy
 
 
 @functools.lru_cache(maxsize=2)
 def _omega_rows(sketch, dtype):
-    """Omega^T (l x n), materialized once per process for column-chunked and sparse blocks: O(l n) memory."""
+    """Omega^T (l x q), materialized once per process for column-chunked and sparse blocks: O(l q) memory."""
     return _jl_cpu.components(sketch, dtype)
 
 
@@ -92,7 +129,7 @@ def _sketch_part(a, r, c, ctx):
     """A_rc Omega_c; NaN or infinity in the block is an error naming it."""
     a = _block(a, r, c, ctx)
     if ctx.sketch.kind == "sparse":  # skips entries: scan the block itself, as in memory
-        check_block_finite(a, "A", (r, c))
+        check_block_finite(a, "A", ctx.where(r, c))
     if ctx.whole_rows and not (issparse(a) and ctx.sketch.kind != "sparse"):
         part = _jl_cpu.project(a.tocsr() if issparse(a) else a, ctx.sketch)
     else:  # as in memory, a CSR block meets a materialized gaussian or SRHT Omega
@@ -101,7 +138,7 @@ def _sketch_part(a, r, c, ctx):
         part = _product(a, rows.T, False, ctx.dtype) if issparse(a) else np.ascontiguousarray(
             (rows @ a.T).T, dtype=ctx.dtype)
     if not np.isfinite(part).all():
-        check_block_finite(a, "A", (r, c))
+        check_block_finite(a, "A", ctx.where(r, c))
         raise _overflowed(ctx.dtype)
     return part
 
@@ -121,22 +158,31 @@ def _apply_part(a, z, r, c, ctx):
     return _product(_block(a, r, c, ctx), z, False, ctx.dtype)
 
 
-def _row_sum(parts, shift):
-    """Y_r = sum of the row block's partial products, in chunk order, minus 1 shift^T when centering."""
-    y = parts[0].copy() if len(parts) > 1 or shift is not None else parts[0]
+def _outer(u, w):
+    """u w^T, with u None standing for the ones vector (broadcast, never built)."""
+    return w if u is None else np.outer(u, w)
+
+
+def _row_sum(parts, u, w):
+    """Y_r = sum of the row block's partial products, in chunk order, minus u_r w^T when centering (w given)."""
+    y = parts[0].copy() if len(parts) > 1 or w is not None else parts[0]
     for p in parts[1:]:
         y += p
-    if shift is not None:
-        y -= shift
+    if w is not None:
+        y -= _outer(u, w)
     return y
 
 
-def _apply_t_part(a, y, t, mean, r, c, ctx):
-    """(A_rc - 1 mean_c^T)^T Q_r with Q_r = Y_r T: one (1, n_c, l) term of A^T Q."""
+def _apply_t_part(a, y, t, center, r, c, ctx):
+    """(M_rc - u_r v_c^T)^T Q_r with Q_r = Y_r T: one (1, q_c, l) term of M^T Q.
+
+    ``center`` is None, or (u_r, v_c) with None for a ones vector.
+    """
     q = y if t is None else y @ t
     w = _product(_block(a, r, c, ctx), q, True, ctx.dtype)
-    if mean is not None:
-        w -= np.outer(mean, q.sum(axis=0))
+    if center is not None:
+        u, v = center
+        w -= _outer(v, q.sum(axis=0) if u is None else u @ q)
     return w[None]
 
 
@@ -156,44 +202,59 @@ def _largest(y, t):
 # --------------------------------------------------------------------------- graphs
 
 
-def _context(A, spec):
+def _starts(chunks):
+    return tuple(int(s) for s in np.cumsum((0,) + tuple(chunks[:-1])))
+
+
+def _context(M, spec):
+    A = M.A
     declared = A.dtype
     dtype = check_array(A, "A", integers=True)
-    n = A.shape[1]
-    sketch = matrix_spec(spec.l, n, spec.sketch, resolve_density("auto", n), spec.seed)
-    starts = tuple(int(s) for s in np.cumsum((0,) + A.chunks[1][:-1]))
-    return _Blocks(declared, dtype, sketch, starts)
+    q = M.shape[1]
+    sketch = matrix_spec(spec.l, q, spec.sketch, resolve_density("auto", q), spec.seed)
+    return _Blocks(declared, dtype, sketch, _starts(M.chunks[1]), M.transposed)
 
 
-def _panel(A, ctx, z, shift):
-    """Y = A Z (z an n x l ndarray) or A Omega (z None), minus 1 shift^T: a dask array of A's row chunks."""
+def _slices(x, chunks):
+    """x cut along M's chunks; None (a ones vector, or no centering) stays None for every block."""
+    return [None if x is None else x[s : s + size] for s, size in zip(_starts(chunks), chunks)]
+
+
+def _panel(M, ctx, z, centering):
+    """Y = M Z (z a q x l ndarray) or M Omega (z None), minus u w^T: a dask array of M's row chunks.
+
+    ``centering`` is None or (u, w): u (p,) or None for ones, w (l,).
+    """
     name, parts = new_name("logsketch-panel"), new_name("logsketch-part")
     l = ctx.sketch.k  # noqa: E741
+    u, w = (None, None) if centering is None else centering
     layer = {}
     for c, c0 in enumerate(ctx.col_starts):
         if z is not None:
-            layer[(name + "-z", c)] = z[c0 : c0 + A.chunks[1][c]]
-    for r in range(A.numblocks[0]):
-        for c in range(A.numblocks[1]):
+            layer[(name + "-z", c)] = z[c0 : c0 + M.chunks[1][c]]
+    for r, u_r in enumerate(_slices(u, M.chunks[0])):
+        for c in range(M.numblocks[1]):
             if z is None:
-                layer[(parts, r, c)] = (_sketch_part, (A.name, r, c), r, c, ctx)
+                layer[(parts, r, c)] = (_sketch_part, M.key(r, c), r, c, ctx)
             else:
-                layer[(parts, r, c)] = (_apply_part, (A.name, r, c), (name + "-z", c), r, c, ctx)
-        layer[(name, r, 0)] = (_row_sum, [(parts, r, c) for c in range(A.numblocks[1])], shift)
-    return array_from_layer(name, layer, (A.chunks[0], (l,)), ctx.dtype, [A])
+                layer[(parts, r, c)] = (_apply_part, M.key(r, c), (name + "-z", c), r, c, ctx)
+        layer[(name, r, 0)] = (_row_sum, [(parts, r, c) for c in range(M.numblocks[1])], u_r, w)
+    return array_from_layer(name, layer, (M.chunks[0], (l,)), ctx.dtype, [M.A])
 
 
-def _apply_t(A, ctx, panel, mean):
-    """A^T Q (n x l ndarray) for the panel Q = Y T (Y persisted, T None or l x l), minus mean (1^T Q)."""
+def _apply_t(M, ctx, panel, center):
+    """M^T Q (q x l ndarray) for the panel Q = Y T (Y persisted, T None or l x l), minus v (u^T Q) when
+    ``center`` = (u, v) is given (None for a ones vector)."""
     Y, t = panel
+    u, v = (None, None) if center is None else center
     name = new_name("logsketch-apply-t")
     layer = {}
-    for r in range(A.numblocks[0]):
-        for c, c0 in enumerate(ctx.col_starts):
-            mu = None if mean is None else mean[c0 : c0 + A.chunks[1][c]]
-            layer[(name, r, c, 0)] = (_apply_t_part, (A.name, r, c), (Y.name, r, 0), t, mu, r, c, ctx)
-    chunks = ((1,) * A.numblocks[0], A.chunks[1], (Y.shape[1],))
-    W = array_from_layer(name, layer, chunks, ctx.dtype, [A, Y]).sum(axis=0).compute()
+    for r, u_r in enumerate(_slices(u, M.chunks[0])):
+        for c, v_c in enumerate(_slices(v, M.chunks[1])):
+            part = None if center is None else (u_r, v_c)
+            layer[(name, r, c, 0)] = (_apply_t_part, M.key(r, c), (Y.name, r, 0), t, part, r, c, ctx)
+    chunks = ((1,) * M.numblocks[0], M.chunks[1], (Y.shape[1],))
+    W = array_from_layer(name, layer, chunks, ctx.dtype, [M.A, Y]).sum(axis=0).compute()
     if not np.isfinite(W).all():
         raise _overflowed(ctx.dtype)
     return W
@@ -279,7 +340,7 @@ def _inverse_upper(R):
 
 
 def _normalize_local(X, how):
-    """The in-memory normalizers on the driver's n x l panel."""
+    """The in-memory normalizers on the driver's q x l panel."""
     import scipy.linalg
 
     if how == "none":
@@ -364,9 +425,9 @@ def _flip_signs(panel, t, Vt):
 
 
 def _small_svd(Bt, k):
-    """Ub[:, :k], S[:k], Vb^T[:k] of B = Bt^T (l x n) through Bt = Q2 R and the SVD of the l x l R^T.
+    """Ub[:, :k], S[:k], Vb^T[:k] of B = Bt^T (l x q) through Bt = Q2 R and the SVD of the l x l R^T.
 
-    As in memory, the tall n x l factor goes through a QR (Householder here)
+    As in memory, the tall q x l factor goes through a QR (Householder here)
     and only the l x l R through the SVD: an SVD of the wide B itself was
     several times slower (one LAPACK call, single-threaded).
     """
@@ -377,36 +438,78 @@ def _small_svd(Bt, k):
     return Ur[:, :k], S[:k], Vrt[:k] @ Q2.T
 
 
-def factor(A, spec, mean=None):
-    """U (lazy dask array, A's row chunks), S, Vt (ndarrays) of A, or of A - 1 mean^T when mean (n,) is given."""
-    ctx = _context(A, spec)
-    dtype = ctx.dtype
-    if mean is not None:
-        mean = np.ascontiguousarray(mean, dtype=dtype)
+def _centering(M, ctx, mean):
+    """(u, v) with M - u v^T the factored matrix (None for a ones vector), or None without a mean.
+
+    A - 1 mean^T is M - 1 mean^T for M = A, and M - mean 1^T for M = A^T (a
+    shift of M's rows): either way the blocks stay as they are, sparse or dense.
+    """
+    if mean is None:
+        return None
+    mean = np.ascontiguousarray(mean, dtype=ctx.dtype)
+    return (mean, None) if M.transposed else (None, mean)
+
+
+def _shift(ctx, center, z):
+    """(u, v^T Z), or (u, v^T Omega) for z None: what centering takes off M Z (or M Omega); None without centering."""
+    if center is None:
+        return None
+    u, v = center
+    if z is None:
+        v = np.ones(ctx.sketch.d, dtype=ctx.dtype) if v is None else v
+        return u, _jl_cpu.project(v[None], ctx.sketch)[0]
+    return u, (z.sum(axis=0) if v is None else v @ z)
+
+
+def _signs(U):
+    """+-1 per column of U (ndarray): its largest |entry| (the first on ties) made positive, the in-memory rule."""
+    at = np.argmax(np.abs(U), axis=0)
+    return np.where(U[at, np.arange(U.shape[1])] < 0, -1, 1).astype(U.dtype)
+
+
+def _range_basis(M, ctx, spec, center):
+    """The orthonormal basis of M's sketched range as a panel (Y persisted, T or None), after the power iterations."""
     how = spec.normalizer
-
-    def shift(z):  # mean^T Z, or mean^T Omega for z None
-        if mean is None:
-            return None
-        if z is None:
-            return _jl_cpu.project(mean[None], ctx.sketch)[0]
-        return mean @ z
-
-    Y = _panel(A, ctx, None, shift(None)).persist()
+    Y = _panel(M, ctx, None, _shift(ctx, center, None)).persist()
     for _ in range(spec.n_iter):
-        Z = _normalize_local(_apply_t(A, ctx, _normalize_panel(Y, how), mean), how)
-        Y = _panel(A, ctx, Z, shift(Z)).persist()
-    panel = _orthonormalize_panel(Y, how)
-    Bt = _apply_t(A, ctx, panel, mean)  # B^T = A^T Q, n x l
+        Z = _normalize_local(_apply_t(M, ctx, _normalize_panel(Y, how), center), how)
+        Y = _panel(M, ctx, Z, _shift(ctx, center, Z)).persist()
+    return _orthonormalize_panel(Y, how)
+
+
+def factor(A, spec, mean=None):
+    """U (lazy dask array, A's row chunks), S, Vt (ndarrays) of A, or of A - 1 mean^T when mean (n,) is given.
+
+    With ``spec.transpose`` M = A^T is factored (its sketch, its panels) and
+    the factors swapped back: A's U is then M's small Vt^T, wrapped as a dask
+    array, and A's Vt is M's distributed U, computed.
+    """
+    import dask.array as da
+
+    M = _Operand(A, spec.transpose)
+    ctx = _context(M, spec)
+    dtype = ctx.dtype
+    center = _centering(M, ctx, mean)
+    panel = _range_basis(M, ctx, spec, center)
+    Bt = _apply_t(M, ctx, panel, center)  # B^T = M^T Q, q x l
     Ub, S, Vt = _small_svd(Bt, spec.k)
     if not (np.isfinite(S).all() and np.isfinite(Vt).all()):
         raise _overflowed(dtype)
     t = np.ascontiguousarray(Ub, dtype=dtype)
     S = np.ascontiguousarray(S, dtype=dtype)
     Vt = np.ascontiguousarray(Vt, dtype=dtype)
+    Yq, t0 = panel
+    if M.transposed:  # A's U = M's Vt^T (m x k, on the driver): its signs are found here
+        U = np.ascontiguousarray(Vt.T)
+        if spec.flip_sign:
+            signs = _signs(U)
+            U *= signs
+            t = t * signs
+        tu = t if t0 is None else (t0 @ t).astype(dtype)
+        Vt = Yq.map_blocks(np.matmul, tu, chunks=(Yq.chunks[0], (spec.k,)), dtype=dtype).compute()
+        return da.from_array(U, chunks=(A.chunks[0], (spec.k,))), S, np.ascontiguousarray(Vt.T)
     if spec.flip_sign:
         t, Vt = _flip_signs(panel, t, Vt)
-    Yq, t0 = panel
     tu = t if t0 is None else (t0 @ t).astype(dtype)
     U = Yq.map_blocks(np.matmul, tu, chunks=(Yq.chunks[0], (spec.k,)), dtype=dtype)
     return U, S, np.ascontiguousarray(Vt)
