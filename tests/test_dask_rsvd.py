@@ -126,6 +126,17 @@ def test_wide_sparse_chunks_match_in_memory(dtype, chunks, fmt):
     assert_matches(got, logsketch.randomized_svd(S, K, n_iter=3, seed=3), dtype, K + 10)
 
 
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("chunks", [(100, 60), (130, 17)], ids=str)
+@pytest.mark.parametrize("sketch", ["gaussian", "sparse", "srht"])
+def test_tall_sparse_chunks_each_sketch(fmt, chunks, sketch):
+    # Sparse blocks of whole rows or of column chunks, against each sketch's
+    # Omega (the sparse kind's is itself sparse): the in-memory result.
+    D, S = sparse_chunks(decaying(400, 60, np.float64, seed=4), chunks, fmt)
+    got = logsketch.randomized_svd(D, K, n_iter=2, sketch=sketch, seed=9)
+    assert_matches(got, logsketch.randomized_svd(S, K, n_iter=2, sketch=sketch, seed=9), np.float64, K + 10)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("chunks", [(100, 60), (130, 17)], ids=str)
 def test_tall_transposed_explicitly(dtype, chunks):

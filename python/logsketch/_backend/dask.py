@@ -10,6 +10,7 @@ the block: ``"A block (3, 0) contains NaN or infinity"``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import uuid
 
@@ -61,3 +62,32 @@ def array_from_layer(name, layer, chunks, dtype, dependencies):
 
     graph = HighLevelGraph.from_collections(name, layer, dependencies=dependencies)
     return da.Array(graph, name, chunks=chunks, dtype=dtype, meta=np.empty((0,) * len(chunks), dtype=dtype))
+
+
+def _add_parts(parts):
+    """The sum of the parts, in their order, in a new array (the parts may be held by other tasks)."""
+    total = np.array(parts[0], copy=True)
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def _first(part):
+    return part[0]
+
+
+def sum_over_blocks(name, layer, count, chunks, dtype, dependencies, fan_in=16):
+    """The dask array (chunks) of the sum over r < count of the blocks ``(name, r, *idx)``
+    of ``layer``, each of shape (1, *block): a tree of additions, ``fan_in`` parts a
+    task, in r's order, that never concatenates (dask's ``sum`` copies every part
+    into one array first).  The same tree whatever the scheduler: the same bits."""
+    total = new_name(f"{name}-sum")
+    for idx in itertools.product(*(range(len(c)) for c in chunks)):
+        keys, level = [(name, r, *idx) for r in range(count)], 0
+        while len(keys) > 1:
+            groups = [keys[g : g + fan_in] for g in range(0, len(keys), fan_in)]
+            keys = [(f"{total}-{level}", g, *idx) for g in range(len(groups))]
+            layer.update({key: (_add_parts, group) for key, group in zip(keys, groups)})
+            level += 1
+        layer[(total, *idx)] = (_first, keys[0])
+    return array_from_layer(total, layer, chunks, dtype, dependencies)

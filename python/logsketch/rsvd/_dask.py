@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._backend.dask import (array_from_layer, check_array, check_block_dtype, check_block_finite,
-                             dense_or_sparse, new_name)
+                             dense_or_sparse, new_name, sum_over_blocks)
 from .._validate import issparse
 from ..jl import _cpu as _jl_cpu
 from . import _cpu as _rsvd_cpu
@@ -116,6 +116,10 @@ def _block(a, r, c, ctx):
     return a.T if ctx.transposed else a  # CSR <-> CSC, C <-> F order: no copy
 
 
+def _dense(x):
+    return x.toarray() if issparse(x) else np.asarray(x)
+
+
 @functools.lru_cache(maxsize=2)
 def _omega_rows(sketch, dtype):
     """Omega^T (l x q), materialized once per process for column-chunked and sparse blocks: O(l q) memory."""
@@ -135,8 +139,10 @@ def _sketch_part(a, r, c, ctx):
     else:  # as in memory, a CSR block meets a materialized gaussian or SRHT Omega
         c0 = ctx.col_starts[c]
         rows = _omega_rows(ctx.sketch, ctx.dtype)[:, c0 : c0 + a.shape[1]]
-        part = _product(a, rows.T, False, ctx.dtype) if issparse(a) else np.ascontiguousarray(
-            (rows @ a.T).T, dtype=ctx.dtype)
+        if issparse(a) and not issparse(rows):
+            part = _product(a, rows.T, False, ctx.dtype)
+        else:  # a dense block, or the sparse kind's sparse Omega
+            part = np.ascontiguousarray(_dense(rows @ a.T).T, dtype=ctx.dtype)
     if not np.isfinite(part).all():
         check_block_finite(a, "A", ctx.where(r, c))
         raise _overflowed(ctx.dtype)
@@ -253,22 +259,26 @@ def _apply_t(M, ctx, panel, center):
         for c, v_c in enumerate(_slices(v, M.chunks[1])):
             part = None if center is None else (u_r, v_c)
             layer[(name, r, c, 0)] = (_apply_t_part, M.key(r, c), (Y.name, r, 0), t, part, r, c, ctx)
-    chunks = ((1,) * M.numblocks[0], M.chunks[1], (Y.shape[1],))
-    W = array_from_layer(name, layer, chunks, ctx.dtype, [M.A, Y]).sum(axis=0).compute()
+    W = sum_over_blocks(name, layer, M.numblocks[0], (M.chunks[1], (Y.shape[1],)), ctx.dtype, [M.A, Y]).compute()
     if not np.isfinite(W).all():
         raise _overflowed(ctx.dtype)
     return W
 
 
-def _per_row_block(Y, func, t, chunks, dtype):
+def _row_block_layer(Y, func, t):
     name = new_name("logsketch-rows")
-    layer = {(name, r, 0, 0): (func, (Y.name, r, 0), t) for r in range(Y.numblocks[0])}
+    return name, {(name, r, 0, 0): (func, (Y.name, r, 0), t) for r in range(Y.numblocks[0])}
+
+
+def _per_row_block(Y, func, t, chunks, dtype):
+    name, layer = _row_block_layer(Y, func, t)
     return array_from_layer(name, layer, ((1,) * Y.numblocks[0],) + chunks, dtype, [Y])
 
 
 def _gram_of(Y, t):
     l = Y.shape[1]  # noqa: E741
-    return _per_row_block(Y, _gram, t, ((l,), (l,)), Y.dtype).sum(axis=0).compute()
+    name, layer = _row_block_layer(Y, _gram, t)
+    return sum_over_blocks(name, layer, Y.numblocks[0], ((l,), (l,)), Y.dtype, [Y]).compute()
 
 
 def _column_sums(a, r, c, ctx):
@@ -285,8 +295,7 @@ def _column_totals(A):
     name = new_name("logsketch-colsum")
     layer = {(name, r, 0, c): (_column_sums, (A.name, r, c), r, c, ctx)
              for r in range(A.numblocks[0]) for c in range(A.numblocks[1])}
-    sums = array_from_layer(name, layer, ((1,) * A.numblocks[0], (2,), A.chunks[1]), np.float64, [A])
-    return sums.sum(axis=0).compute()
+    return sum_over_blocks(name, layer, A.numblocks[0], ((2,), A.chunks[1]), np.float64, [A]).compute()
 
 
 def column_mean(A):
