@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 import logsketch
+from logsketch.attention import _cpu as _attention_cpu
 from logsketch.attention._spec import check_shapes, check_varlen_shapes, spec
 from logsketch.jl._spec import KINDS
 
@@ -68,14 +69,15 @@ _is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
 _dispatch_modes = torch._C._len_torch_dispatch_stack
 _function_mode = torch._C._is_torch_function_mode_enabled
 _is_compiling = torch.compiler.is_compiling
+_jit_tracing = torch._C._get_tracing_state
 
 
 def _plain(*tensors):
     """True where the op's implementation may be called directly, skipping the
     dispatcher (~tens of us a call): plain CPU tensors that need no gradient,
-    outside compilation, tracing, dispatch/function modes and functorch
-    transforms.  Anything else goes through the registered op."""
-    if _is_compiling() or _dispatch_modes() or _function_mode():
+    outside compilation, tracing (torch.jit.trace included), dispatch/function
+    modes and functorch transforms.  Anything else goes through the registered op."""
+    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing():
         return False
     grad = torch.is_grad_enabled()
     for t in tensors:
@@ -84,6 +86,32 @@ def _plain(*tensors):
         if type(t) is not Tensor or not t.is_cpu or (grad and t.requires_grad) or _is_wrapped(t):
             return False
     return True
+
+
+def _eager(a, b=None, c=None):
+    """True where an eager call may run the numpy API on views of its tensors
+    with no check of its own beyond its dtypes: ``a`` (and ``b``, ``c``) plain
+    CPU tensors that require no gradient, outside compilation, tracing,
+    dispatch/function modes and functorch transforms.  A stricter and cheaper
+    :func:`_plain`: what it refuses takes the checked path."""
+    if type(a) is not Tensor or not a.is_cpu or a.requires_grad or _is_wrapped(a):
+        return False
+    if b is not None and (type(b) is not Tensor or not b.is_cpu or b.requires_grad or _is_wrapped(b)):
+        return False
+    if c is not None and (type(c) is not Tensor or not c.is_cpu or c.requires_grad or _is_wrapped(c)):
+        return False
+    return not (_is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing())
+
+
+def _eager_index(x):
+    """True for an int32/int64 plain CPU tensor outside functorch transforms."""
+    return type(x) is Tensor and x.is_cpu and x.dtype in _INDEX_DTYPES and not _is_wrapped(x)
+
+
+def _from_numpy(x, dtype):
+    """A numpy result as a tensor sharing its memory, in ``dtype``."""
+    t = torch.from_numpy(x)
+    return t if t.dtype is dtype else t.to(dtype)
 
 
 def _direct(op):
@@ -155,6 +183,14 @@ def _float(x, name, what):
 
 def _scale_option(scale, value):
     return value if scale == "value" else scale
+
+
+def _numpy_spec(causal, scale, base, min_scale, return_lse):
+    """The checked options (:func:`logsketch.attention._spec.spec`) that the
+    numpy API receives from the op for these arguments: converted as the
+    public functions convert them for the op's schema."""
+    scale, value, base, min_scale = _scale_args(scale, base, min_scale)
+    return spec(bool(causal), _scale_option(scale, value), base, min_scale, bool(return_lse))
 
 
 def _check_options(causal, scale, value, base, min_scale):
@@ -381,6 +417,15 @@ def attention(q, k, v, causal=False, scale="entropy", base=512, min_scale=None, 
     from q's, non-integer kv_lengths; ValueError for another device than q's
     and for the shape and option errors of :func:`logsketch.attention`.
     """
+    if _eager(q, k, v) and (kv_lengths is None or _eager_index(kv_lengths)):
+        dtype = q.dtype
+        if dtype in _CPU_DTYPES and k.dtype is dtype and v.dtype is dtype:
+            s = _numpy_spec(causal, scale, base, min_scale, return_lse)
+            result = _attention_cpu.attention(q.numpy(), k.numpy(), v.numpy(),
+                                              None if kv_lengths is None else kv_lengths.numpy(), s)
+            if not return_lse:
+                return _from_numpy(result, dtype)
+            return _from_numpy(result[0], dtype), _from_numpy(result[1], _lse_dtype(dtype))
     _check_qkv(q, k, v)
     kv_lengths = _check_index(kv_lengths, "kv_lengths", q.device)
     scale, value, base, min_scale = _scale_args(scale, base, min_scale)
@@ -411,6 +456,16 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seql
     Gradients as :func:`attention` (the CPU's fused varlen backward; torch
     SDPA per sequence on CUDA).
     """
+    if _eager(q, k, v) and _eager_index(cu_seqlens_q) and _eager_index(cu_seqlens_k) \
+            and type(max_seqlen_q) is int and max_seqlen_q >= 0 and type(max_seqlen_k) is int and max_seqlen_k >= 0:
+        dtype = q.dtype
+        if dtype in _CPU_DTYPES and k.dtype is dtype and v.dtype is dtype:
+            s = _numpy_spec(causal, scale, base, min_scale, return_lse)
+            result = _attention_cpu.attention_varlen(q.numpy(), k.numpy(), v.numpy(), cu_seqlens_q.numpy(),
+                                                     cu_seqlens_k.numpy(), s)
+            if not return_lse:
+                return _from_numpy(result, dtype)
+            return _from_numpy(result[0], dtype), _from_numpy(result[1], _lse_dtype(dtype))
     _check_qkv(q, k, v)
     cu_q = _check_index(cu_seqlens_q, "cu_seqlens_q", q.device)
     cu_k = _check_index(cu_seqlens_k, "cu_seqlens_k", q.device)
@@ -490,6 +545,21 @@ def mitchell_matmul(a, b, compensated=False, backward="mitchell"):
     non-bool ``compensated``; ValueError for 0-d operands, inner or batch
     dimensions that do not match, another device, an unknown ``backward``.
     """
+    if _eager(a, b):
+        dtype = a.dtype
+        if dtype in _CPU_DTYPES and b.dtype is dtype and (compensated is False or compensated is True) \
+                and backward in _MITCHELL_BACKWARDS:
+            x, y = a.numpy(), b.numpy()
+            if x.ndim >= 2 and y.ndim >= 2:
+                return _from_numpy(logsketch.mitchell_matmul(x, y, compensated=compensated), dtype)
+            if x.ndim and y.ndim:  # a 1-D operand promoted to a matrix, the added dimension removed after
+                c = logsketch.mitchell_matmul(x[np.newaxis] if x.ndim == 1 else x,
+                                              y[:, np.newaxis] if y.ndim == 1 else y, compensated=compensated)
+                if y.ndim == 1:
+                    c = c[..., 0]
+                if x.ndim == 1:
+                    c = c[..., 0, :] if y.ndim > 1 else c[..., 0]
+                return _from_numpy(c, dtype)
     _check_float(a, "a")
     _check_float(b, "b", a.device, a.dtype)
     if not isinstance(compensated, (bool, np.bool_)):
@@ -597,6 +667,21 @@ def jl_project(x, n_components, kind="gaussian", density="auto", seed=0):
     in x's dtype.  grad_x = grad R, with R generated again from the seed in
     the backward and dropped after it.
     """
+    if _eager(x) and type(n_components) is int and n_components >= 1 and type(kind) is str \
+            and type(seed) is int and 0 <= seed < 2**64:
+        dtype = x.dtype
+        if dtype in _CPU_DTYPES and x.dim():
+            if isinstance(density, str):
+                if density != "auto":
+                    raise ValueError(f"density must be 'auto' or a float; got {density!r}")
+            else:
+                density = _float(density, "density", "'auto' or a float")
+            if x.dim() == 2:
+                return _from_numpy(logsketch.jl_project(x.numpy(), n_components, kind=kind, density=density,
+                                                        seed=seed), dtype)
+            rows = x.reshape(-1, x.shape[-1]).numpy()
+            y = _from_numpy(logsketch.jl_project(rows, n_components, kind=kind, density=density, seed=seed), dtype)
+            return y.view(*x.shape[:-1], n_components)
     _check_float(x, "x")
     if x.dim() == 0:
         raise ValueError("x must have at least one dimension (..., n_features)")
