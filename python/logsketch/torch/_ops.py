@@ -94,13 +94,15 @@ def _eager(a, b=None, c=None):
     CPU tensors that require no gradient, outside compilation, tracing,
     dispatch/function modes and functorch transforms.  A stricter and cheaper
     :func:`_plain`: what it refuses takes the checked path."""
+    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing():
+        return False
     if type(a) is not Tensor or not a.is_cpu or a.requires_grad or _is_wrapped(a):
         return False
     if b is not None and (type(b) is not Tensor or not b.is_cpu or b.requires_grad or _is_wrapped(b)):
         return False
     if c is not None and (type(c) is not Tensor or not c.is_cpu or c.requires_grad or _is_wrapped(c)):
         return False
-    return not (_is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing())
+    return True
 
 
 def _eager_index(x):
@@ -574,7 +576,7 @@ def mitchell_matmul(a, b, compensated=False, backward="mitchell"):
     if vector_b:
         y = y.squeeze(-1)
     if vector_a:
-        y = y.squeeze(-2)
+        y = y.squeeze(-1 if vector_b else -2)  # vector @ vector: a 0-d result, as torch.matmul's
     return y
 
 
