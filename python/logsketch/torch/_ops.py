@@ -66,6 +66,7 @@ def _lse_dtype(dtype):
 
 
 _is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+_functorch_level = torch._C._functorch.maybe_current_level
 _dispatch_modes = torch._C._len_torch_dispatch_stack
 _function_mode = torch._C._is_torch_function_mode_enabled
 _is_compiling = torch.compiler.is_compiling
@@ -89,25 +90,24 @@ def _plain(*tensors):
 
 
 def _eager(a, b=None, c=None):
-    """True where an eager call may run the numpy API on views of its tensors
-    with no check of its own beyond its dtypes: ``a`` (and ``b``, ``c``) plain
-    CPU tensors that require no gradient, outside compilation, tracing,
-    dispatch/function modes and functorch transforms.  A stricter and cheaper
-    :func:`_plain`: what it refuses takes the checked path."""
-    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing():
+    """True where an eager call may run the CPU kernels on numpy views of its
+    tensors, checking no more than its dtypes itself: ``a`` (and ``b``, ``c``)
+    plain CPU tensors that require no gradient, outside compilation, tracing,
+    dispatch/function modes and functorch transforms (vmap, grad: inside one
+    every call goes to the op).  A stricter and cheaper :func:`_plain`: what it
+    refuses takes the checked path."""
+    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing() or _functorch_level() is not None:
         return False
-    if type(a) is not Tensor or not a.is_cpu or a.requires_grad or _is_wrapped(a):
+    if type(a) is not Tensor or not a.is_cpu or a.requires_grad:
         return False
-    if b is not None and (type(b) is not Tensor or not b.is_cpu or b.requires_grad or _is_wrapped(b)):
+    if b is not None and (type(b) is not Tensor or not b.is_cpu or b.requires_grad):
         return False
-    if c is not None and (type(c) is not Tensor or not c.is_cpu or c.requires_grad or _is_wrapped(c)):
-        return False
-    return True
+    return c is None or (type(c) is Tensor and c.is_cpu and not c.requires_grad)
 
 
 def _eager_index(x):
-    """True for an int32/int64 plain CPU tensor outside functorch transforms."""
-    return type(x) is Tensor and x.is_cpu and x.dtype in _INDEX_DTYPES and not _is_wrapped(x)
+    """True for an int32/int64 plain CPU tensor (the rest as :func:`_eager`, checked before)."""
+    return type(x) is Tensor and x.is_cpu and x.dtype in _INDEX_DTYPES
 
 
 def _from_numpy(x, dtype):
@@ -187,12 +187,25 @@ def _scale_option(scale, value):
     return value if scale == "value" else scale
 
 
+_NUMPY_SPECS = {}  # the Specs of recent option values, keyed with their types: a call's options rarely change
+
+
 def _numpy_spec(causal, scale, base, min_scale, return_lse):
     """The checked options (:func:`logsketch.attention._spec.spec`) that the
     numpy API receives from the op for these arguments: converted as the
     public functions convert them for the op's schema."""
+    key = (causal, scale, base, min_scale, return_lse, type(causal), type(scale), type(base), type(min_scale),
+           type(return_lse))
+    try:
+        return _NUMPY_SPECS[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable option, converted and checked below
+        pass
     scale, value, base, min_scale = _scale_args(scale, base, min_scale)
-    return spec(bool(causal), _scale_option(scale, value), base, min_scale, bool(return_lse))
+    s = spec(bool(causal), _scale_option(scale, value), base, min_scale, bool(return_lse))
+    if len(_NUMPY_SPECS) > 64:
+        _NUMPY_SPECS.clear()
+    _NUMPY_SPECS[key] = s
+    return s
 
 
 def _check_options(causal, scale, value, base, min_scale):
