@@ -217,6 +217,40 @@ def test_compile_traces_the_op(name):
     same(result, fn(*inputs, *index))
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_func_grad_reaches_the_op(name):
+    # torch.func.grad wraps its inputs and refuses the custom ops' autograd
+    # (torch's own limitation); the call must reach the op, not the kernels.
+    inputs, index, fn = _calls()[name]
+
+    def loss(first, *rest):
+        return fn(first, *rest, *index).sum()
+
+    with pytest.raises(RuntimeError, match="functorch transforms"):
+        torch.func.grad(loss)(*inputs)
+
+
+def test_inference_mode_takes_the_eager_path():
+    inputs, index, fn = _calls()["attention"]
+    with torch.inference_mode():
+        result, seen = dispatched(lambda: fn(*inputs, *index))
+    assert not seen
+    same(result, fn(*inputs, *index))
+
+
+def test_options_of_other_types_give_the_same_results():
+    q, k = randn(1, 2, 3, 8, seed=1), randn(1, 2, 5, 8, seed=2)
+    expected = lt.attention(q, k, k, causal=True, scale=0.5, base=100.0, min_scale=1.0)
+    for causal, scale, base, min_scale in [(1, 0.5, 100, 1), (np.bool_(True), np.float32(0.5), np.int64(100), 1.0),
+                                           (True, 0.5, 100.0, np.float64(1))]:
+        same(lt.attention(q, k, k, causal=causal, scale=scale, base=base, min_scale=min_scale), expected)
+    for _ in range(2):  # refused every time
+        with pytest.raises(ValueError, match="base must be a finite float > 1"):
+            lt.attention(q, k, k, base=1)
+        with pytest.raises(ValueError, match="scale must be 'entropy', 'standard' or a float"):
+            lt.attention(q, k, k, scale="large")
+
+
 def test_jit_trace_records_the_op():
     import warnings
 
