@@ -476,8 +476,9 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seql
         dtype = q.dtype
         if dtype in _CPU_DTYPES and k.dtype is dtype and v.dtype is dtype:
             s = _numpy_spec(causal, scale, base, min_scale, return_lse)
-            result = _attention_cpu.attention_varlen(q.numpy(), k.numpy(), v.numpy(), cu_seqlens_q.numpy(),
-                                                     cu_seqlens_k.numpy(), s)
+            cu_q = cu_seqlens_q.numpy()
+            cu_k = cu_q if cu_seqlens_k is cu_seqlens_q else cu_seqlens_k.numpy()  # self-attention: one view
+            result = _attention_cpu.attention_varlen(q.numpy(), k.numpy(), v.numpy(), cu_q, cu_k, s)
             if not return_lse:
                 return _from_numpy(result, dtype)
             return _from_numpy(result[0], dtype), _from_numpy(result[1], _lse_dtype(dtype))
