@@ -125,6 +125,20 @@ def test_a_gradient_free_call_on_tensors_that_require_grad_needs_no_op():
     same(result, ops.attention(q.detach(), q.detach(), q.detach(), None, True, "entropy", 0.0, 512.0, None)[0])
 
 
+def test_modules_in_no_grad_need_no_op():
+    torch.manual_seed(0)
+    x = randn(2, 5, 16).requires_grad_()
+    modules = [lt.EntropyInvariantAttention(16, 4, num_kv_heads=2, causal=True), lt.MitchellLinear(16, 8),
+               lt.JLProjection(16, 4, kind="sparse", seed=3)]
+    for module in modules:
+        trained = module(x)
+        assert trained.requires_grad
+        with torch.no_grad():
+            result, seen = dispatched(lambda: module(x))
+        assert not seen and not result.requires_grad
+        same(result, trained.detach())
+
+
 # --------------------------------------------------------------------------- where the ops are still called
 
 

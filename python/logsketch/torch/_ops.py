@@ -71,6 +71,7 @@ _dispatch_modes = torch._C._len_torch_dispatch_stack
 _function_mode = torch._C._is_torch_function_mode_enabled
 _is_compiling = torch.compiler.is_compiling
 _jit_tracing = torch._C._get_tracing_state
+_grad_enabled = torch.is_grad_enabled
 
 
 def _plain(*tensors):
@@ -91,18 +92,20 @@ def _plain(*tensors):
 
 def _eager(a, b=None, c=None):
     """True where an eager call may run the CPU kernels on numpy views of its
-    tensors, checking no more than its dtypes itself: ``a`` (and ``b``, ``c``)
-    plain CPU tensors that require no gradient, outside compilation, tracing,
-    dispatch/function modes and functorch transforms (vmap, grad: inside one
-    every call goes to the op).  A stricter and cheaper :func:`_plain`: what it
-    refuses takes the checked path."""
+    tensors (``Tensor.numpy()``, which grad mode off allows on tensors that
+    require grad), checking no more than its dtypes itself: ``a``
+    (and ``b``, ``c``) plain CPU tensors that need no gradient (none requires
+    grad, or grad mode is off), outside compilation, tracing, dispatch/function
+    modes and functorch transforms (vmap, grad: inside one every call goes to
+    the op).  What it refuses takes the checked path."""
     if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing() or _functorch_level() is not None:
         return False
-    if type(a) is not Tensor or not a.is_cpu or a.requires_grad:
+    grad = _grad_enabled()
+    if type(a) is not Tensor or not a.is_cpu or (grad and a.requires_grad):
         return False
-    if b is not None and (type(b) is not Tensor or not b.is_cpu or b.requires_grad):
+    if b is not None and (type(b) is not Tensor or not b.is_cpu or (grad and b.requires_grad)):
         return False
-    return c is None or (type(c) is Tensor and c.is_cpu and not c.requires_grad)
+    return c is None or (type(c) is Tensor and c.is_cpu and not (grad and c.requires_grad))
 
 
 def _eager_index(x):
