@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 import logsketch
+from logsketch.attention import _cpu as _attention_cpu
 from logsketch.attention._spec import check_shapes, check_varlen_shapes, spec
 from logsketch.jl._spec import KINDS
 
@@ -65,17 +66,20 @@ def _lse_dtype(dtype):
 
 
 _is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+_functorch_level = torch._C._functorch.maybe_current_level
 _dispatch_modes = torch._C._len_torch_dispatch_stack
 _function_mode = torch._C._is_torch_function_mode_enabled
 _is_compiling = torch.compiler.is_compiling
+_jit_tracing = torch._C._get_tracing_state
+_grad_enabled = torch.is_grad_enabled
 
 
 def _plain(*tensors):
     """True where the op's implementation may be called directly, skipping the
     dispatcher (~tens of us a call): plain CPU tensors that need no gradient,
-    outside compilation, tracing, dispatch/function modes and functorch
-    transforms.  Anything else goes through the registered op."""
-    if _is_compiling() or _dispatch_modes() or _function_mode():
+    outside compilation, tracing (torch.jit.trace included), dispatch/function
+    modes and functorch transforms.  Anything else goes through the registered op."""
+    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing():
         return False
     grad = torch.is_grad_enabled()
     for t in tensors:
@@ -84,6 +88,35 @@ def _plain(*tensors):
         if type(t) is not Tensor or not t.is_cpu or (grad and t.requires_grad) or _is_wrapped(t):
             return False
     return True
+
+
+def _eager(a, b=None, c=None):
+    """True where an eager call may run the CPU kernels on numpy views of its
+    tensors (``Tensor.numpy()``, which grad mode off allows on tensors that
+    require grad), checking no more than its dtypes itself: ``a``
+    (and ``b``, ``c``) plain CPU tensors that need no gradient (none requires
+    grad, or grad mode is off), outside compilation, tracing, dispatch/function
+    modes and functorch transforms (vmap, grad: inside one every call goes to
+    the op).  What it refuses takes the checked path."""
+    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing() or _functorch_level() is not None:
+        return False
+    grad = _grad_enabled()
+    if type(a) is not Tensor or not a.is_cpu or (grad and a.requires_grad):
+        return False
+    if b is not None and (type(b) is not Tensor or not b.is_cpu or (grad and b.requires_grad)):
+        return False
+    return c is None or (type(c) is Tensor and c.is_cpu and not (grad and c.requires_grad))
+
+
+def _eager_index(x):
+    """True for an int32/int64 plain CPU tensor (the rest as :func:`_eager`, checked before)."""
+    return type(x) is Tensor and x.is_cpu and x.dtype in _INDEX_DTYPES
+
+
+def _from_numpy(x, dtype):
+    """A numpy result as a tensor sharing its memory, in ``dtype``."""
+    t = torch.from_numpy(x)
+    return t if t.dtype is dtype else t.to(dtype)
 
 
 def _direct(op):
@@ -155,6 +188,27 @@ def _float(x, name, what):
 
 def _scale_option(scale, value):
     return value if scale == "value" else scale
+
+
+_NUMPY_SPECS = {}  # the Specs of recent option values, keyed with their types: a call's options rarely change
+
+
+def _numpy_spec(causal, scale, base, min_scale, return_lse):
+    """The checked options (:func:`logsketch.attention._spec.spec`) that the
+    numpy API receives from the op for these arguments: converted as the
+    public functions convert them for the op's schema."""
+    key = (causal, scale, base, min_scale, return_lse, type(causal), type(scale), type(base), type(min_scale),
+           type(return_lse))
+    try:
+        return _NUMPY_SPECS[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable option, converted and checked below
+        pass
+    scale, value, base, min_scale = _scale_args(scale, base, min_scale)
+    s = spec(bool(causal), _scale_option(scale, value), base, min_scale, bool(return_lse))
+    if len(_NUMPY_SPECS) > 64:
+        _NUMPY_SPECS.clear()
+    _NUMPY_SPECS[key] = s
+    return s
 
 
 def _check_options(causal, scale, value, base, min_scale):
@@ -381,6 +435,15 @@ def attention(q, k, v, causal=False, scale="entropy", base=512, min_scale=None, 
     from q's, non-integer kv_lengths; ValueError for another device than q's
     and for the shape and option errors of :func:`logsketch.attention`.
     """
+    if _eager(q, k, v) and (kv_lengths is None or _eager_index(kv_lengths)):
+        dtype = q.dtype
+        if dtype in _CPU_DTYPES and k.dtype is dtype and v.dtype is dtype:
+            s = _numpy_spec(causal, scale, base, min_scale, return_lse)
+            result = _attention_cpu.attention(q.numpy(), k.numpy(), v.numpy(),
+                                              None if kv_lengths is None else kv_lengths.numpy(), s)
+            if not return_lse:
+                return _from_numpy(result, dtype)
+            return _from_numpy(result[0], dtype), _from_numpy(result[1], _lse_dtype(dtype))
     _check_qkv(q, k, v)
     kv_lengths = _check_index(kv_lengths, "kv_lengths", q.device)
     scale, value, base, min_scale = _scale_args(scale, base, min_scale)
@@ -411,6 +474,17 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seql
     Gradients as :func:`attention` (the CPU's fused varlen backward; torch
     SDPA per sequence on CUDA).
     """
+    if _eager(q, k, v) and _eager_index(cu_seqlens_q) and _eager_index(cu_seqlens_k) \
+            and type(max_seqlen_q) is int and max_seqlen_q >= 0 and type(max_seqlen_k) is int and max_seqlen_k >= 0:
+        dtype = q.dtype
+        if dtype in _CPU_DTYPES and k.dtype is dtype and v.dtype is dtype:
+            s = _numpy_spec(causal, scale, base, min_scale, return_lse)
+            cu_q = cu_seqlens_q.numpy()
+            cu_k = cu_q if cu_seqlens_k is cu_seqlens_q else cu_seqlens_k.numpy()  # self-attention: one view
+            result = _attention_cpu.attention_varlen(q.numpy(), k.numpy(), v.numpy(), cu_q, cu_k, s)
+            if not return_lse:
+                return _from_numpy(result, dtype)
+            return _from_numpy(result[0], dtype), _from_numpy(result[1], _lse_dtype(dtype))
     _check_qkv(q, k, v)
     cu_q = _check_index(cu_seqlens_q, "cu_seqlens_q", q.device)
     cu_k = _check_index(cu_seqlens_k, "cu_seqlens_k", q.device)
@@ -490,6 +564,21 @@ def mitchell_matmul(a, b, compensated=False, backward="mitchell"):
     non-bool ``compensated``; ValueError for 0-d operands, inner or batch
     dimensions that do not match, another device, an unknown ``backward``.
     """
+    if _eager(a, b):
+        dtype = a.dtype
+        if dtype in _CPU_DTYPES and b.dtype is dtype and (compensated is False or compensated is True) \
+                and backward in _MITCHELL_BACKWARDS:
+            x, y = a.numpy(), b.numpy()
+            if x.ndim >= 2 and y.ndim >= 2:
+                return _from_numpy(logsketch.mitchell_matmul(x, y, compensated=compensated), dtype)
+            if x.ndim and y.ndim:  # a 1-D operand promoted to a matrix, the added dimension removed after
+                c = logsketch.mitchell_matmul(x[np.newaxis] if x.ndim == 1 else x,
+                                              y[:, np.newaxis] if y.ndim == 1 else y, compensated=compensated)
+                if y.ndim == 1:
+                    c = c[..., 0]
+                if x.ndim == 1:
+                    c = c[..., 0, :] if y.ndim > 1 else c[..., 0]
+                return _from_numpy(c, dtype)
     _check_float(a, "a")
     _check_float(b, "b", a.device, a.dtype)
     if not isinstance(compensated, (bool, np.bool_)):
@@ -504,7 +593,7 @@ def mitchell_matmul(a, b, compensated=False, backward="mitchell"):
     if vector_b:
         y = y.squeeze(-1)
     if vector_a:
-        y = y.squeeze(-2)
+        y = y.squeeze(-1 if vector_b else -2)  # vector @ vector: a 0-d result, as torch.matmul's
     return y
 
 
@@ -597,6 +686,21 @@ def jl_project(x, n_components, kind="gaussian", density="auto", seed=0):
     in x's dtype.  grad_x = grad R, with R generated again from the seed in
     the backward and dropped after it.
     """
+    if _eager(x) and type(n_components) is int and n_components >= 1 and type(kind) is str \
+            and type(seed) is int and 0 <= seed < 2**64:
+        dtype = x.dtype
+        if dtype in _CPU_DTYPES and x.dim():
+            if isinstance(density, str):
+                if density != "auto":
+                    raise ValueError(f"density must be 'auto' or a float; got {density!r}")
+            else:
+                density = _float(density, "density", "'auto' or a float")
+            if x.dim() == 2:
+                return _from_numpy(logsketch.jl_project(x.numpy(), n_components, kind=kind, density=density,
+                                                        seed=seed), dtype)
+            rows = x.reshape(-1, x.shape[-1]).numpy()
+            y = _from_numpy(logsketch.jl_project(rows, n_components, kind=kind, density=density, seed=seed), dtype)
+            return y.view(*x.shape[:-1], n_components)
     _check_float(x, "x")
     if x.dim() == 0:
         raise ValueError("x must have at least one dimension (..., n_features)")
