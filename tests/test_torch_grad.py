@@ -172,3 +172,32 @@ def test_jl_gradient_is_grad_times_r():
     (gx,) = torch.autograd.grad(y, x, g)
     r = torch.from_numpy(logsketch.jl_components(4, 10, seed=3))
     torch.testing.assert_close(gx, g @ r)
+
+
+def _forward_mode_calls():
+    q = torch.randn(1, 2, 5, 8, dtype=torch.float64)
+    cu = torch.tensor([0, 2, 5], dtype=torch.int32)
+    a, b = torch.rand(3, 4, dtype=torch.float64) + 0.5, torch.rand(4, 2, dtype=torch.float64) + 0.5
+    x = torch.randn(3, 16, dtype=torch.float64)
+    return {
+        "attention": (lambda t: lt.attention(t, q, q), q),
+        "attention_varlen": (lambda t: lt.attention_varlen(t, t, t, cu, cu, 3, 3), q[0].transpose(0, 1)),
+        "mitchell_matmul": (lambda t: lt.mitchell_matmul(t, b), a),
+        "jl_project": (lambda t: lt.jl_project(t, 4), x),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")  # torch.func.jvp's own
+@pytest.mark.parametrize("name", ["attention", "attention_varlen", "mitchell_matmul", "jl_project"])
+def test_forward_mode_ad_is_refused(name):
+    # No forward-mode rule: a clear error, not a result whose tangent was dropped.
+    fn, primal = _forward_mode_calls()[name]
+    with pytest.raises(NotImplementedError, match=f"logsketch.torch.{name} has no forward-mode derivative"):
+        torch.func.jvp(fn, (primal,), (torch.ones_like(primal),))
+    import torch.autograd.forward_ad as fwad
+
+    with fwad.dual_level():
+        with pytest.raises(NotImplementedError, match="forward-mode"):
+            fn(fwad.make_dual(primal, torch.ones_like(primal)))
+        # A dual level alone, with no dual input, changes nothing.
+        torch.testing.assert_close(fn(primal), fn(primal.clone()))

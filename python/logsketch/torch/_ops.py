@@ -17,8 +17,11 @@ from typing import Optional
 
 import numpy as np
 import torch
+import torch.autograd.forward_ad as _forward_ad
 import torch.nn.functional as F
 from torch import Tensor
+from torch._C._functorch import TransformType
+from torch._functorch.pyfunctorch import retrieve_all_functorch_interpreters
 
 import logsketch
 from logsketch.attention import _cpu as _attention_cpu
@@ -74,12 +77,30 @@ _jit_tracing = torch._C._get_tracing_state
 _grad_enabled = torch.is_grad_enabled
 
 
+def _dual_level():
+    """The forward-mode AD level in effect (-1: none): dual tensors are plain tensors, so it is checked apart."""
+    return _forward_ad._current_level
+
+
+def _refuse_forward_ad(name, *tensors):
+    """NotImplementedError under forward-mode AD (torch.func.jvp, torch.autograd.forward_ad): these ops
+    have reverse-mode rules only, and torch would otherwise carry on with the tangents dropped."""
+    if _is_compiling():
+        return
+    jvp = any(i.key() == TransformType.Jvp for i in retrieve_all_functorch_interpreters())
+    if not jvp and _dual_level() >= 0:
+        jvp = any(t is not None and _forward_ad.unpack_dual(t).tangent is not None for t in tensors)
+    if jvp:
+        raise NotImplementedError(f"logsketch.torch.{name} has no forward-mode derivative (torch.func.jvp, "
+                                  "torch.autograd.forward_ad); use reverse mode: loss.backward() or torch.autograd.grad")
+
+
 def _plain(*tensors):
     """True where the op's implementation may be called directly, skipping the
     dispatcher (~tens of us a call): plain CPU tensors that need no gradient,
     outside compilation, tracing (torch.jit.trace included), dispatch/function
     modes and functorch transforms.  Anything else goes through the registered op."""
-    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing():
+    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing() or _dual_level() >= 0:
         return False
     grad = torch.is_grad_enabled()
     for t in tensors:
@@ -98,7 +119,8 @@ def _eager(a, b=None, c=None):
     grad, or grad mode is off), outside compilation, tracing, dispatch/function
     modes and functorch transforms (vmap, grad: inside one every call goes to
     the op).  What it refuses takes the checked path."""
-    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing() or _functorch_level() is not None:
+    if _is_compiling() or _dispatch_modes() or _function_mode() or _jit_tracing() or _functorch_level() is not None \
+            or _dual_level() >= 0:
         return False
     grad = _grad_enabled()
     if type(a) is not Tensor or not a.is_cpu or (grad and a.requires_grad):
@@ -447,6 +469,7 @@ def attention(q, k, v, causal=False, scale="entropy", base=512, min_scale=None, 
     _check_qkv(q, k, v)
     kv_lengths = _check_index(kv_lengths, "kv_lengths", q.device)
     scale, value, base, min_scale = _scale_args(scale, base, min_scale)
+    _refuse_forward_ad("attention", q, k, v)
     if _plain(q, k, v, kv_lengths):
         if not return_lse:  # no gradient to come: lse is not needed
             out = logsketch.attention(q.numpy(), k.numpy(), v.numpy(), causal=bool(causal),
@@ -493,6 +516,7 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seql
     _check_int(max_seqlen_q, "max_seqlen_q")
     _check_int(max_seqlen_k, "max_seqlen_k")
     scale, value, base, min_scale = _scale_args(scale, base, min_scale)
+    _refuse_forward_ad("attention_varlen", q, k, v)
     op = _direct(_attention_varlen_op) if _plain(q, k, v, cu_q, cu_k) else _attention_varlen_op
     out, lse = op(q, k, v, cu_q, cu_k, bool(causal), scale, value, base, min_scale)
     return (out, lse) if return_lse else out
@@ -588,6 +612,7 @@ def mitchell_matmul(a, b, compensated=False, backward="mitchell"):
     if a.dim() == 0 or b.dim() == 0:
         raise ValueError(f"a and b must have at least one dimension; got a {tuple(a.shape)}, b {tuple(b.shape)}")
     vector_a, vector_b = a.dim() == 1, b.dim() == 1
+    _refuse_forward_ad("mitchell_matmul", a, b)
     op = _direct(_mitchell_matmul_op) if _plain(a, b) else _mitchell_matmul_op
     y = op(a.unsqueeze(0) if vector_a else a, b.unsqueeze(-1) if vector_b else b, bool(compensated), backward)
     if vector_b:
@@ -713,6 +738,7 @@ def jl_project(x, n_components, kind="gaussian", density="auto", seed=0):
         density = None
     else:
         density = _float(density, "density", "'auto' or a float")
+    _refuse_forward_ad("jl_project", x)
     op = _direct(_jl_project_op) if _plain(x) else _jl_project_op
     if x.dim() == 2:
         return op(x, n_components, kind, density, _seed_arg(seed))
