@@ -136,6 +136,30 @@ def test_mitchell_backward_is_mitchell_products(a_shape, b_shape, compensated):
     torch.testing.assert_close(gb, ref_b, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("compensated", [False, True])
+@pytest.mark.parametrize("transposed", ["a", "b", "both"])
+def test_mitchell_backward_in_the_layout_of_transposed_operands(compensated, transposed):
+    # A transposed operand (a Linear's W^T) gets its gradient as the product of
+    # the transposes, transposed: its own layout, so the parameter's gradient
+    # needs no copy, and the same bits as the direct product (the Mitchell
+    # product is symmetric and each entry is summed in the same order).
+    a, b = randn(13, 7, seed=1), randn(7, 9, seed=2)
+    if transposed in ("a", "both"):
+        a = randn(7, 13, seed=1).mT.detach().requires_grad_()
+    if transposed in ("b", "both"):
+        b = randn(9, 7, seed=2).mT.detach().requires_grad_()
+    with torch.no_grad():
+        a[0, 0], b[1, 1] = 0.0, -0.0  # zeros take another tier of the kernel
+    y = lt.mitchell_matmul(a, b, compensated=compensated)
+    g = randn(*y.shape, seed=3, requires_grad=False)
+    ga, gb = torch.autograd.grad(y, (a, b), g)
+    mm = logsketch.mitchell_matmul
+    an, bn, gn = a.detach().numpy(), b.detach().numpy(), g.numpy()
+    torch.testing.assert_close(ga, torch.from_numpy(mm(gn, bn.T, compensated=compensated)), rtol=0, atol=0)
+    torch.testing.assert_close(gb, torch.from_numpy(mm(an.T, gn, compensated=compensated)), rtol=0, atol=0)
+    assert ga.stride() == a.stride() and gb.stride() == b.stride()
+
+
 def test_mitchell_linear_gradients():
     lin = lt.MitchellLinear(5, 3).double()
     x = randn(2, 4, 5, seed=1)
@@ -148,6 +172,7 @@ def test_mitchell_linear_gradients():
     torch.testing.assert_close(x.grad.reshape(8, 5), torch.from_numpy(ref_x), rtol=0, atol=0)
     torch.testing.assert_close(lin.weight.grad, torch.from_numpy(ref_w), rtol=0, atol=0)
     torch.testing.assert_close(lin.bias.grad, torch.full((3,), 8.0, dtype=torch.float64))
+    assert lin.weight.grad.is_contiguous()  # computed in W's layout: no copy when it is accumulated
 
 
 # --------------------------------------------------------------------------- JL projection

@@ -560,9 +560,22 @@ def _mitchell_grad(ctx, grad):
             return _mitchell_matmul_op(x, y, compensated, backward)
     else:
         product = torch.matmul
-    grad_a = product(grad, b.mT).sum_to_size(a.shape) if ctx.needs_input_grad[0] else None
-    grad_b = product(a.mT, grad).sum_to_size(b.shape) if ctx.needs_input_grad[1] else None
+    grad_a = grad_b = None
+    if ctx.needs_input_grad[0]:
+        grad_a = _in_layout_of(a, product, grad, b.mT)
+    if ctx.needs_input_grad[1]:
+        grad_b = _in_layout_of(b, product, a.mT, grad)
     return grad_a, grad_b, None, None
+
+
+def _in_layout_of(x, product, left, right):
+    """product(left, right) summed to x's shape, computed as product(right^T, left^T)^T when x is a
+    transposed matrix (a Linear's W^T): the gradient then has x's layout and the parameter's gradient
+    needs no copy.  The same bits: each entry sums the same (symmetric) products in the same order."""
+    if x.dim() == 2 and left.dim() == 2 and right.dim() == 2 and x.stride(0) == 1 and x.stride(1) == x.shape[0] \
+            and x.shape[0] > 1:
+        return product(right.mT, left.mT).mT
+    return product(left, right).sum_to_size(x.shape)
 
 
 _mitchell_matmul_op.register_autograd(_mitchell_grad, setup_context=_mitchell_setup)
