@@ -527,7 +527,23 @@ def attention_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seql
 
 @torch.library.custom_op("logsketch::mitchell_matmul", mutates_args=())
 def _mitchell_matmul_op(a: Tensor, b: Tensor, compensated: bool, backward: str) -> Tensor:
+    if a.is_cpu:
+        return _mitchell_cpu(_array(a), _array(b), compensated, a.dtype)
     return _tensor(logsketch.mitchell_matmul(_array(a), _array(b), compensated=compensated), a)
+
+
+def _mitchell_cpu(x, y, compensated, dtype):
+    """mitchell_matmul of two numpy views, into a tensor torch allocated.  Not into numpy's
+    allocation: numpy asks for transparent huge pages on large arrays, and in a process that
+    holds torch (hundreds of MB mapped) the first touch of such an output often costs several
+    times the product itself (a 64 MiB weight gradient: 55 ms or 200+ ms, at random)."""
+    try:
+        shape = _matmul_shape(x.shape, y.shape)
+    except ValueError:  # the numpy API raises its own error
+        return _from_numpy(logsketch.mitchell_matmul(x, y, compensated=compensated), dtype)
+    out = torch.empty(shape, dtype=dtype)
+    logsketch.mitchell_matmul(x, y, compensated=compensated, out=out.numpy())
+    return out
 
 
 def _matmul_shape(a_shape, b_shape):
@@ -607,7 +623,7 @@ def mitchell_matmul(a, b, compensated=False, backward="mitchell"):
                 and backward in _MITCHELL_BACKWARDS:
             x, y = a.numpy(), b.numpy()
             if x.ndim >= 2 and y.ndim >= 2:
-                return _from_numpy(logsketch.mitchell_matmul(x, y, compensated=compensated), dtype)
+                return _mitchell_cpu(x, y, compensated, dtype)
             if x.ndim and y.ndim:  # a 1-D operand promoted to a matrix, the added dimension removed after
                 c = logsketch.mitchell_matmul(x[np.newaxis] if x.ndim == 1 else x,
                                               y[:, np.newaxis] if y.ndim == 1 else y, compensated=compensated)
