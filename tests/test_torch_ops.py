@@ -317,3 +317,21 @@ def test_import_without_torch_names_the_extra(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode != 0
     assert "logsketch[torch]" in proc.stderr and "2.4" in proc.stderr
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((1024, 8), (8, 1024)), ((2, 1, 512, 4), (3, 4, 512)),
+                                              ((1024,), (1024, 1024))])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_mitchell_matmul_large_results_in_torch_memory(a_shape, b_shape, requires_grad):
+    # Results of 4 MiB and more are written into a tensor torch allocated
+    # (docs/torch.md): the same values as the numpy API, on both paths.
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(a_shape, generator=g) + 0.5
+    b = torch.rand(b_shape, generator=g) + 0.5
+    expected = torch.from_numpy(logsketch.mitchell_matmul(a.numpy()[None] if a.dim() == 1 else a.numpy(), b.numpy()))
+    if a.dim() == 1:
+        expected = expected[0]
+    got = lt.mitchell_matmul(a.requires_grad_(requires_grad), b)
+    torch.testing.assert_close(got.detach(), expected, rtol=0, atol=0)
+    with pytest.raises(ValueError):
+        lt.mitchell_matmul(torch.ones(1024, 9), torch.ones(8, 1024))

@@ -532,11 +532,18 @@ def _mitchell_matmul_op(a: Tensor, b: Tensor, compensated: bool, backward: str) 
     return _tensor(logsketch.mitchell_matmul(_array(a), _array(b), compensated=compensated), a)
 
 
+_HUGE_PAGE_BYTES = 1 << 22
+
+
 def _mitchell_cpu(x, y, compensated, dtype):
     """mitchell_matmul of two numpy views, into a tensor torch allocated.  Not into numpy's
     allocation: numpy asks for transparent huge pages on large arrays, and in a process that
     holds torch (hundreds of MB mapped) the first touch of such an output often costs several
-    times the product itself (a 64 MiB weight gradient: 55 ms or 200+ ms, at random)."""
+    times the product itself (a 64 MiB weight gradient: 55 ms or 200+ ms, at random).  numpy
+    asks only from 4 MiB on; smaller results skip the cost of ``out=``'s checks."""
+    rows = x.shape[-2] * y.shape[-1] * max(math.prod(x.shape[:-2]), math.prod(y.shape[:-2]))
+    if rows * x.itemsize < _HUGE_PAGE_BYTES:
+        return _from_numpy(logsketch.mitchell_matmul(x, y, compensated=compensated), dtype)
     try:
         shape = _matmul_shape(x.shape, y.shape)
     except ValueError:  # the numpy API raises its own error
