@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../runtime/scratch.hpp"
 #include "../runtime/threads.hpp"
 #include "csr_kernels.hpp"
 #include "csr_transpose.hpp"
@@ -69,15 +70,18 @@ private:
 template <class T, class I>
 class CsrOp final : public LinearOp<T> {
 public:
-    CsrOp(const Matrix& a, bool transpose) : LinearOp<T>(transpose ? a.n : a.m, transpose ? a.m : a.n) {
+    // m_only: only products with M itself will be asked for (apply and the
+    // sketch, not apply_t): the transpose is then built only when M needs it.
+    CsrOp(const Matrix& a, bool transpose, bool m_only = false)
+        : LinearOp<T>(transpose ? a.n : a.m, transpose ? a.m : a.n) {
         // The given arrays are the CSR of G = A, or of A^T when csr_transposed.
         const std::int64_t g_rows = a.csr_transposed ? a.n : a.m, g_cols = a.csr_transposed ? a.m : a.n;
         const auto* data = static_cast<const T*>(a.data);
         const auto* indices = static_cast<const I*>(a.indices);
         const auto* indptr = static_cast<const I*>(a.indptr);
-        built_ = transpose_csr(data, indices, indptr, g_rows, g_cols);
-        const Csr given{data, indices, indptr}, built{built_.data.data(), built_.indices.data(), built_.indptr.data()};
         const bool given_is_m = a.csr_transposed == transpose;
+        if (!(m_only && given_is_m)) built_ = transpose_csr(data, indices, indptr, g_rows, g_cols);
+        const Csr given{data, indices, indptr}, built{built_.data.data(), built_.indices.data(), built_.indptr.data()};
         m_ = given_is_m ? given : built;
         mt_ = given_is_m ? built : given;
     }
@@ -238,29 +242,36 @@ std::unique_ptr<LinearOp<T>> make_operator(const Matrix& a, bool transpose) {
     return op;
 }
 
+namespace {
+
+template <class T, class I>
+void csr_product_as(const Matrix& a, bool adjoint, const T* x, T* out, std::int64_t l) {
+    // M = A (the given CSR) or A^T (its transpose, built): only M's CSR is needed.
+    const CsrOp<T, I> op(a, adjoint, true);
+    const std::int64_t ld = op.panel_ld(l), in_rows = op.cols(), out_rows = op.rows();
+    if (ld == l) {
+        op.apply(x, out, l, ld);
+        return;
+    }
+    // The kernels want rows padded to whole vectors (zero padding): copy in and
+    // out through per-thread scratch (fresh buffers page-faulted: a third of
+    // the call on a 100000 x 110 panel).
+    T* const src = thread_scratch<T, 40>(static_cast<std::size_t>(in_rows * ld));
+    T* const dst = thread_scratch<T, 41>(static_cast<std::size_t>(out_rows * ld));
+    for (std::int64_t i = 0; i < in_rows; ++i) {
+        std::copy(x + i * l, x + (i + 1) * l, src + i * ld);
+        std::fill(src + i * ld + l, src + (i + 1) * ld, T(0));
+    }
+    op.apply(src, dst, l, ld);
+    for (std::int64_t i = 0; i < out_rows; ++i) std::copy(dst + i * ld, dst + i * ld + l, out + i * l);
+}
+
+}  // namespace
+
 template <class T>
 void csr_product(const Matrix& a, bool adjoint, const T* x, T* out, std::int64_t l) {
-    const std::unique_ptr<LinearOp<T>> op = make_operator<T>(a, false);
-    const std::int64_t ld = op->panel_ld(l);
-    const std::int64_t in_rows = adjoint ? op->rows() : op->cols(), out_rows = adjoint ? op->cols() : op->rows();
-    // The kernels want rows padded to whole vectors (zero padding): copy in
-    // and out unless l already is a multiple of the alignment.
-    std::vector<T> padded_in, padded_out;
-    const T* src = x;
-    T* dst = out;
-    if (ld != l) {
-        padded_in.assign(static_cast<std::size_t>(in_rows * ld), T(0));
-        padded_out.resize(static_cast<std::size_t>(out_rows * ld));
-        for (std::int64_t i = 0; i < in_rows; ++i) std::copy(x + i * l, x + (i + 1) * l, padded_in.data() + i * ld);
-        src = padded_in.data();
-        dst = padded_out.data();
-    }
-    if (adjoint) op->apply_t(src, dst, l, ld);
-    else op->apply(src, dst, l, ld);
-    if (ld != l) {
-        for (std::int64_t i = 0; i < out_rows; ++i)
-            std::copy(padded_out.data() + i * ld, padded_out.data() + i * ld + l, out + i * l);
-    }
+    if (a.index64) csr_product_as<T, std::int64_t>(a, adjoint, x, out, l);
+    else csr_product_as<T, std::int32_t>(a, adjoint, x, out, l);
 }
 
 template void csr_product<float>(const Matrix&, bool, const float*, float*, std::int64_t);
