@@ -296,7 +296,7 @@ _CTRL_C = {
     "randomized_svd_sparse": (
         "import scipy.sparse; "
         "A = scipy.sparse.random(200000, 20000, density=2e-3, format='csr', dtype=np.float64, rng=0)",
-        "logsketch.randomized_svd(A, 400, n_iter=40, seed=0)",
+        "logsketch.randomized_svd(A, 100, n_iter=40, seed=0)",
     ),
     "attention": (
         "q = np.ones((1, 8, 16384, 128), np.float32); k = q.copy(); v = q.copy()",
