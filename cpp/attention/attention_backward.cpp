@@ -131,7 +131,10 @@ class BackwardRunner {
     }
 
     // The kernel's inputs for the rows of (b, hkv), in this thread's scratch.
-    void prepare(std::int64_t b, std::int64_t hkv, BackwardTask<T>& t) const {
+    // Rows that see none of the keys from kb on (causal, split) are zeros:
+    // the kernel reads them only inside a row block other rows need, where
+    // their probabilities are 0.
+    void prepare(std::int64_t b, std::int64_t hkv, std::int64_t kb, BackwardTask<T>& t) const {
         const std::int64_t rows = entries_[b].rows, d = p_.d, dv = p_.dv;
         T* qs = thread_scratch<T, 30>(static_cast<std::size_t>(rows * dp_));
         T* dout = thread_scratch<T, 31>(static_cast<std::size_t>(rows * dvp_));
@@ -142,15 +145,21 @@ class BackwardRunner {
             std::int64_t h, i;
             locate(b, hkv, r, h, i);
             n[r] = visible(b, i);
+            T* qr = qs + r * dp_;
+            T* dr = dout + r * dvp_;
+            if (n[r] <= kb) {
+                std::fill(qr, qr + dp_, T(0));
+                std::fill(dr, dr + dvp_, T(0));
+                delta[r] = lse2[r] = 0;
+                continue;
+            }
             // The forward's rounding of lambda log2(e): the same scores.
             const T c = static_cast<T>(lambda(n[r]) * kLog2e);
             const In* q = row_of<In>(p_.q, p_.q_off, b, h, i, p_.q_hs, p_.q_rs);
-            T* qr = qs + r * dp_;
             for (std::int64_t x = 0; x < d; ++x) qr[x] = c * widen<T>(q[x]);
             std::fill(qr + d, qr + dp_, T(0));
             const In* go = row_of<In>(p_.dout, p_.do_off, b, h, i, p_.do_hs, p_.do_rs);
             const In* o = row_of<In>(p_.out, p_.o_off, b, h, i, p_.o_hs, p_.o_rs);
-            T* dr = dout + r * dvp_;
             T dot = 0;
             for (std::int64_t x = 0; x < dv; ++x) {
                 dr[x] = widen<T>(go[x]);
@@ -169,7 +178,7 @@ class BackwardRunner {
         const EntryPlan& e = entries_[task.b];
         const std::int64_t b = task.b, hkv = task.hkv;
         BackwardTask<T> t;
-        prepare(b, hkv, t);
+        prepare(b, hkv, task.split * e.chunk, t);
         t.k = static_cast<const In*>(p_.k) + p_.k_off[b] + hkv * p_.k_hs;
         t.v = static_cast<const In*>(p_.v) + p_.v_off[b] + hkv * p_.v_hs;
         t.k_rs = p_.k_rs, t.v_rs = p_.v_rs;

@@ -9,6 +9,9 @@
 // one broadcast element of A per row of the register tile):
 //   S = Qs K^T, P = exp2(S - lse2) masked, dV += P^T dO, dP = dO V^T,
 //   dS = P o (dP - delta), dK += dS^T Qs, dQ += dS K.
+// The exponentials and dS are computed in registers as the products that
+// give S and dP store them (their epilogues), into one rows x keys buffer
+// that holds S, then P, then dS.
 // K and V are packed per key block (K^T and V^T for the scores, K's rows
 // padded for dQ), so every product's columns are whole vectors.  dK and dV
 // of a group stay in cache over the row blocks; dQ accumulates in the
@@ -38,18 +41,30 @@ constexpr int kVecBytes = simd::Isa::vec_bytes;
 // accumulators (AVX-512: 24 of 32 registers; AVX2: 12 of 16).
 constexpr int kTileRows = kVecBytes >= 64 ? 6 : 4;
 constexpr int kTileVecs = kVecBytes >= 64 ? 4 : (kVecBytes >= 32 ? 3 : 4);
-// 64 keys x 64 rows: S and dP are 16 KiB each in float32; 32 rows or 128
-// keys were slower, 128 rows the same (docs/tuning.md, "CPU attention backward").
+// 64 keys x 64 rows: the block's P (then dS) is 16 KiB in float32; 32 rows
+// or 128 keys were slower, 128 rows the same (docs/tuning.md, "CPU attention backward").
 constexpr int kKeyBlock = 64;
 constexpr int kRowBlock = 64;
 // Key blocks per pass over the rows: the rows' qs, dout and dq stream from
 // memory once per group (docs/tuning.md).
 constexpr int kKeyGroup = 4;
 
-// c[r * ldc + u * W + x] (+)= sum_k a[r * ams + k * aks] b[k * ldb + u * W + x], r < R, u < NV.
-template <class T, int W, int R, int NV>
+// What a product stores: the accumulator, or a function of it computed in
+// registers (the scores' probabilities, the score gradients) so that no
+// separate pass reads C back.  epi(r, x, acc): row r and column x of C.
+struct Keep {
+    template <class V>
+    V operator()(std::int64_t, std::int64_t, V acc) const {
+        return acc;
+    }
+};
+
+// c[r * ldc + u * W + x] (+)= sum_k a[r * ams + k * aks] b[k * ldb + u * W + x], r < R, u < NV,
+// stored through epi with C's row r0 + r and column c0 + u * W.
+template <class T, int W, int R, int NV, class Epi>
 inline void product_tile(std::int64_t kn, const T* a, std::int64_t ams, std::int64_t aks, const T* b,
-                         std::int64_t ldb, T* c, std::int64_t ldc, bool add) {
+                         std::int64_t ldb, T* c, std::int64_t ldc, bool add, const Epi& epi, std::int64_t r0,
+                         std::int64_t c0) {
     using V = Vec<T, W>;
     V acc[R][NV];
 #pragma GCC unroll 8
@@ -70,15 +85,16 @@ inline void product_tile(std::int64_t kn, const T* a, std::int64_t ams, std::int
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-        for (int u = 0; u < NV; ++u) store(c + r * ldc + u * W, acc[r][u]);
+        for (int u = 0; u < NV; ++u) store(c + r * ldc + u * W, epi(r0 + r, c0 + u * W, acc[r][u]));
 }
 
 // C (m x n, n a multiple of the lanes) (+)= A (m x kn) B (kn x n), A's
-// element (r, k) at a[r * ams + k * aks], B and C row-major.  Each element of
-// C sums over k in order, whatever m and n: the bits do not depend on the tiling.
-template <class T>
+// element (r, k) at a[r * ams + k * aks], B and C row-major, each element
+// stored through epi.  Each element of C sums over k in order, whatever m and
+// n: the bits do not depend on the tiling.
+template <class T, class Epi = Keep>
 void product(std::int64_t m, std::int64_t n, std::int64_t kn, const T* a, std::int64_t ams, std::int64_t aks,
-             const T* b, std::int64_t ldb, T* c, std::int64_t ldc, bool add) {
+             const T* b, std::int64_t ldb, T* c, std::int64_t ldc, bool add, const Epi& epi = Epi{}) {
     constexpr int W = lanes_of<T, kVecBytes>();
     const int nvec = static_cast<int>(n / W);
     for (int v0 = 0; v0 < nvec; v0 += kTileVecs) {
@@ -87,11 +103,11 @@ void product(std::int64_t m, std::int64_t n, std::int64_t kn, const T* a, std::i
             std::int64_t r = 0;
             for (; r + kTileRows <= m; r += kTileRows)
                 product_tile<T, W, kTileRows, NV>(kn, a + r * ams, ams, aks, b + v0 * W, ldb, c + r * ldc + v0 * W,
-                                                  ldc, add);
+                                                  ldc, add, epi, r, v0 * W);
             if (r < m)
                 with_count<kTileRows - 1>(static_cast<int>(m - r), [&](auto rr) {
                     product_tile<T, W, decltype(rr)::value, NV>(kn, a + r * ams, ams, aks, b + v0 * W, ldb,
-                                                                c + r * ldc + v0 * W, ldc, add);
+                                                                c + r * ldc + v0 * W, ldc, add, epi, r, v0 * W);
                 });
         });
     }
@@ -123,50 +139,41 @@ void pack_keys(const BackwardTask<T>& t, std::int64_t j0, int bn, T* kr, T* kt, 
     }
 }
 
-// s (bm x kKeyBlock) becomes P: exp2(s - lse2_r) for the keys row r sees in
-// this block (j0 + jj < lim_r), else 0.
+// The scores' epilogue: S_rj becomes P_rj = exp2(S_rj - lse2_r) for the
+// keys row r sees in this block (j0 + j < lim_r), else 0.
 template <class T>
-void probabilities(const BackwardTask<T>& t, std::int64_t r0, int bm, std::int64_t j0, std::int64_t kend, T* s) {
-    constexpr int W = lanes_of<T, kVecBytes>();
+struct Probabilities {
+    static constexpr int W = lanes_of<T, kVecBytes>();
     using V = Vec<T, W>;
     using IT = typename FloatBits<T>::I;
     using I = Vec<IT, W>;
-    for (int r = 0; r < bm; ++r) {
-        T* row = s + r * kKeyBlock;
-        const std::int64_t lim = std::min(t.n[r0 + r], kend) - j0;
-        if (lim <= 0) {
-            std::fill(row, row + kKeyBlock, T(0));
-            continue;
-        }
-        const V l = splat<V>(t.lse2[r0 + r]);
-        if (lim >= kKeyBlock) {
-            for (int jj = 0; jj < kKeyBlock; jj += W) store(row + jj, exp2v<T, W>(load<V>(row + jj) - l));
-            continue;
-        }
-        const I limit = splat<I>(static_cast<IT>(lim));
-        for (int jj = 0; jj < kKeyBlock; jj += W) {
-            const I j = splat<I>(static_cast<IT>(jj)) + iota<I, W>();
-            const V p = exp2v<T, W>(load<V>(row + jj) - l);
-            store(row + jj, j < limit ? p : V{});
-        }
-    }
-}
+    const T* lse2;       // the block's rows
+    const IT* lim;       // the block's rows: keys of this block each sees, clamped to [0, kKeyBlock]
 
-// p (bm x kKeyBlock) becomes dS = P o (dP - delta_r); 0 where P is 0, so a
+    V operator()(std::int64_t r, std::int64_t j, V s) const {
+        const IT n = lim[r];
+        if (n <= 0) return V{};
+        const V p = exp2v<T, W>(s - splat<V>(lse2[r]));
+        if (n >= j + W) return p;
+        return splat<I>(static_cast<IT>(j)) + iota<I, W>() < splat<I>(n) ? p : V{};
+    }
+};
+
+// The score gradients' epilogue, over the block's P (in p, kKeyBlock per
+// row): dP_rj becomes dS_rj = P_rj (dP_rj - delta_r); 0 where P is 0, so a
 // NaN in v_j reaches only the rows that see key j.
 template <class T>
-void score_grads(const BackwardTask<T>& t, std::int64_t r0, int bm, T* p, const T* dp) {
-    constexpr int W = lanes_of<T, kVecBytes>();
+struct ScoreGrads {
+    static constexpr int W = lanes_of<T, kVecBytes>();
     using V = Vec<T, W>;
-    for (int r = 0; r < bm; ++r) {
-        const V delta = splat<V>(t.delta[r0 + r]);
-        for (int jj = 0; jj < kKeyBlock; jj += W) {
-            const std::int64_t at = r * kKeyBlock + jj;
-            const V pr = load<V>(p + at);
-            store(p + at, pr != V{} ? pr * (load<V>(dp + at) - delta) : V{});
-        }
+    const T* delta;  // the block's rows
+    const T* p;
+
+    V operator()(std::int64_t r, std::int64_t j, V dp) const {
+        const V pr = load<V>(p + r * kKeyBlock + j);
+        return pr != V{} ? pr * (dp - splat<V>(delta[r])) : V{};
     }
-}
+};
 
 // The largest n over each row block.
 template <class T>
@@ -190,20 +197,25 @@ struct KeyBlock {
     T* vt;
 };
 
-// The five products of one (row block, key block) pair.
+// The five products of one (row block, key block) pair; s holds S, then P,
+// then dS.  lim: scratch for the rows' key counts.
 template <class T>
 void block_pair(const BackwardTask<T>& t, std::int64_t r0, int bm, const KeyBlock<T>& kb, std::int64_t kend,
-                T* s, T* dpb) {
+                T* s, typename FloatBits<T>::I* lim) {
     const std::int64_t dp = t.dp, dvp = t.dvp;
     const T* qs = t.qs + r0 * dp;
     const T* dout = t.dout + r0 * dvp;
     T* dk = t.dk + (kb.j0 - t.kb) * dp;
     T* dv = t.dv_ + (kb.j0 - t.kb) * dvp;
-    product<T>(bm, kKeyBlock, t.d, qs, dp, 1, kb.kt, kKeyBlock, s, kKeyBlock, false);
-    probabilities(t, r0, bm, kb.j0, kend, s);
+    using IT = typename FloatBits<T>::I;
+    for (int r = 0; r < bm; ++r)
+        lim[r] = static_cast<IT>(std::clamp<std::int64_t>(std::min(t.n[r0 + r], kend) - kb.j0, 0, kKeyBlock));
+    product<T>(bm, kKeyBlock, t.d, qs, dp, 1, kb.kt, kKeyBlock, s, kKeyBlock, false,
+               Probabilities<T>{t.lse2 + r0, lim});
     product<T>(kb.bn, dvp, bm, s, 1, kKeyBlock, dout, dvp, dv, dvp, true);
-    product<T>(bm, kKeyBlock, t.dv, dout, dvp, 1, kb.vt, kKeyBlock, dpb, kKeyBlock, false);
-    score_grads(t, r0, bm, s, dpb);
+    // dP = dO V^T, stored as dS over s's P (each element read before it is written).
+    product<T>(bm, kKeyBlock, t.dv, dout, dvp, 1, kb.vt, kKeyBlock, s, kKeyBlock, false,
+               ScoreGrads<T>{t.delta + r0, s});
     product<T>(kb.bn, dp, bm, s, 1, kKeyBlock, qs, dp, dk, dp, true);
     product<T>(bm, dp, kb.bn, s, kKeyBlock, 1, kb.kr, dp, t.dq + r0 * dp, dp, true);
 }
@@ -220,7 +232,7 @@ void backward_task(const BackwardTask<T>& t) {
     const std::int64_t packed = kKeyBlock * (2 * dp + dvp);
     T* pack = thread_scratch<T, 21>(static_cast<std::size_t>(kKeyGroup * packed));
     T* s = thread_scratch<T, 24>(static_cast<std::size_t>(kRowBlock * kKeyBlock));
-    T* dpb = thread_scratch<T, 25>(static_cast<std::size_t>(kRowBlock * kKeyBlock));
+    auto* rlim = thread_scratch<typename FloatBits<T>::I, 25>(static_cast<std::size_t>(kRowBlock));
     KeyBlock<T> group[kKeyGroup];
     for (std::int64_t g0 = t.kb; g0 < kend; g0 += kKeyGroup * kKeyBlock) {
         if (cancellation_requested()) return;  // Ctrl-C: this call's results are thrown away
@@ -241,7 +253,7 @@ void backward_task(const BackwardTask<T>& t) {
             const std::int64_t r0 = blk * kRowBlock;
             const int bm = static_cast<int>(std::min<std::int64_t>(kRowBlock, t.rows - r0));
             for (int x = 0; x < ng; ++x)
-                if (lim[blk] > group[x].j0) block_pair(t, r0, bm, group[x], kend, s, dpb);  // else: no row sees a key
+                if (lim[blk] > group[x].j0) block_pair(t, r0, bm, group[x], kend, s, rlim);  // else: no row sees a key
         }
     }
 }
