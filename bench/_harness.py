@@ -196,9 +196,11 @@ def sgemm_rate(n: int, **timing) -> float:
 
 def add_sgemm_ceiling(row: dict, sgemm_gflops: float) -> dict:
     """Add to a GFLOP/s row the ratio logsketch would reach running its flops at
-    the SGEMM rate: peer time / (work / SGEMM rate).  Work that is all matrix
-    products plus more (exponentials, packing) cannot beat that rate, so a
-    target above this ceiling is above what the machine can do."""
+    the SGEMM rate: peer time / (work / SGEMM rate).  Work that is matrix
+    products plus more (exponentials, packing) beats that rate only with
+    products more efficient than this machine's BLAS, so a target above it
+    asks for more than the best GEMM here gives (the FMA peak is the hard
+    limit; docs/torch.md)."""
     ceiling = sgemm_gflops / row["peer_throughput"]
     row["ratio_at_sgemm_rate"] = ceiling
     row["share_of_sgemm"] = row["throughput"] / sgemm_gflops
