@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <type_traits>
 
 #include "../runtime/scratch.hpp"

@@ -541,8 +541,9 @@ def _mitchell_cpu(x, y, compensated, dtype):
     holds torch (hundreds of MB mapped) the first touch of such an output often costs several
     times the product itself (a 64 MiB weight gradient: 55 ms or 200+ ms, at random).  numpy
     asks only from 4 MiB on; smaller results skip the cost of ``out=``'s checks."""
-    rows = x.shape[-2] * y.shape[-1] * max(math.prod(x.shape[:-2]), math.prod(y.shape[:-2]))
-    if rows * x.itemsize < _HUGE_PAGE_BYTES:
+    # The result's elements (a lower bound where both batch shapes broadcast), without the shape checks.
+    elements = x.shape[-2] * y.shape[-1] * max(math.prod(x.shape[:-2]), math.prod(y.shape[:-2]))
+    if elements * x.itemsize < _HUGE_PAGE_BYTES:
         return _from_numpy(logsketch.mitchell_matmul(x, y, compensated=compensated), dtype)
     try:
         shape = _matmul_shape(x.shape, y.shape)
